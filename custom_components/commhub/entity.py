@@ -1,0 +1,119 @@
+"""Base entity and device info for CommHub."""
+
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import HipmobCoordinator, TrackedDevice
+
+
+def service_device_info(coordinator: HipmobCoordinator) -> DeviceInfo:
+    """The device that stands for the account itself."""
+    entry = coordinator.config_entry
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer="Hipmob",
+        model="Hipmob app",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def tracked_device_identifier(coordinator: HipmobCoordinator, device_id: str) -> str:
+    """Registry identifier of a tracked Hipmob device."""
+    return f"hipmob_device_{coordinator.app}_{device_id}"
+
+
+def user_identifier(coordinator: HipmobCoordinator, username: str) -> str:
+    """Registry identifier of a Hipmob user of this account."""
+    return f"hipmob_user_{coordinator.account.casefold()}_{username}"
+
+
+class HipmobEntity(CoordinatorEntity[HipmobCoordinator]):
+    """An entity on a tracked device or a user, fed by the account's coordinator."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: HipmobCoordinator,
+        description: EntityDescription,
+        identifier: str,
+        name: str,
+        model: str | None = None,
+    ) -> None:
+        """Attach the entity to the device `identifier`."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{identifier}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, identifier)},
+            name=name,
+            manufacturer="Hipmob",
+            model=model,
+            via_device_id=coordinator.service_device_id,
+        )
+
+
+class HipmobDeviceEntity(HipmobEntity):
+    """An entity of one tracked device."""
+
+    def __init__(
+        self,
+        coordinator: HipmobCoordinator,
+        description: EntityDescription,
+        device_id: str,
+    ) -> None:
+        """Name the device after what its app reported, else its identifier."""
+        details = coordinator.data.devices[device_id].details
+        super().__init__(
+            coordinator,
+            description,
+            tracked_device_identifier(coordinator, device_id),
+            (details.name if details else None) or device_id,
+            (details.platform if details else None),
+        )
+        self.device_id = device_id
+
+    @property
+    def tracked(self) -> TrackedDevice:
+        """This device's part of the latest poll."""
+        return self.coordinator.data.devices[self.device_id]
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while Hipmob does not know the device."""
+        return super().available and self.tracked.details is not None
+
+
+class HipmobUserEntity(HipmobEntity):
+    """An entity of one Hipmob user."""
+
+    def __init__(
+        self,
+        coordinator: HipmobCoordinator,
+        description: EntityDescription,
+        username: str,
+    ) -> None:
+        """Name the device after the user's full name."""
+        user = coordinator.data.users.get(username)
+        super().__init__(
+            coordinator,
+            description,
+            user_identifier(coordinator, username),
+            user.full_name if user else username,
+            "Hipmob user",
+        )
+        self.username = username
+
+    @property
+    def user_status(self) -> str | None:
+        """The user's availability as last polled."""
+        user = self.coordinator.data.users.get(self.username)
+        return user.status if user else None
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while Hipmob does not know the user."""
+        return super().available and self.user_status is not None

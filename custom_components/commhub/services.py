@@ -1,0 +1,261 @@
+"""Actions: send messages, manage Hipmob friend lists."""
+
+from collections.abc import Sequence
+import mimetypes
+from pathlib import Path
+from typing import Any, cast
+
+from homeassistant.const import ATTR_CONFIG_ENTRY_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers.json import json_dumps
+from homeassistant.util.json import JsonValueType
+import voluptuous as vol
+
+from .api import CommHubApiError, CommHubRequestError
+from .api.hipmob import AUDIO_TYPE, BINARY_TYPE, JSON_TYPE
+from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPMOB
+from .coordinator import HipmobConfigEntry, HipmobCoordinator, gather_all
+from .errors import action_failed
+
+SERVICE_SEND_MESSAGE = "send_message"
+SERVICE_SET_FRIENDS = "set_friends"
+
+ATTR_TO = "to"
+ATTR_MESSAGE = "message"
+ATTR_JSON = "json"
+ATTR_FILE = "file"
+ATTR_AUTOCREATE = "autocreate"
+ATTR_SEND_AT = "send_at"
+ATTR_SENDER = "sender"
+ATTR_DEVICE = "device"
+ATTR_MODE = "mode"
+ATTR_FRIENDS = "friends"
+
+FRIEND_MODES = ("add", "remove", "replace", "clear")
+# Hipmob queues whole messages in memory; anything larger is not a chat message.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+FILE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".mp3": AUDIO_TYPE,
+}
+
+SEND_MESSAGE_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TO): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional(ATTR_MESSAGE): cv.string,
+        vol.Optional(ATTR_JSON): object,
+        vol.Optional(ATTR_FILE): cv.string,
+        vol.Optional(ATTR_AUTOCREATE, default=False): cv.boolean,
+        vol.Optional(ATTR_SEND_AT): cv.datetime,
+        vol.Optional(ATTR_SENDER): cv.string,
+    }
+)
+SET_FRIENDS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_DEVICE): cv.string,
+        vol.Required(ATTR_MODE): vol.In(FRIEND_MODES),
+        vol.Optional(ATTR_FRIENDS, default=list): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+def _hipmob_entry(call: ServiceCall) -> HipmobConfigEntry:
+    """The loaded Hipmob entry the call names."""
+    entry: HipmobConfigEntry = service.async_get_config_entry(
+        call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
+    )
+    if entry.data[CONF_SERVICE] != SERVICE_HIPMOB:
+        raise _invalid(
+            "wrong_service",
+            action=call.service,
+            service=entry.data[CONF_SERVICE],
+            entry=entry.title,
+        )
+    return entry
+
+
+def _clean(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def _load_file(hass: HomeAssistant, path: str) -> tuple[bytes, str]:
+    """Read an allowed file and pick its Hipmob content type (executor job)."""
+    if not hass.config.is_allowed_path(path):
+        raise _invalid("file_not_allowed", path=path)
+    file = Path(path)
+    content_type = FILE_TYPES.get(file.suffix.lower())
+    if content_type is None:
+        guessed, _ = mimetypes.guess_type(file.name)
+        # Media Hipmob cannot show would arrive as an opaque blob: refuse it.
+        if guessed and guessed.partition("/")[0] in ("image", "audio", "video"):
+            raise _invalid("unsupported_content_type", content_type=guessed)
+        content_type = BINARY_TYPE
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise _invalid("file_too_large", path=path)
+        body = file.read_bytes()
+    except OSError as err:
+        raise _invalid("file_not_readable", path=path) from err
+    if not body:
+        raise _invalid("empty_message")
+    return body, content_type
+
+
+async def _hipmob_payload(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> str | tuple[bytes, str]:
+    """The message to send: text, or a body with its content type."""
+    given = [key for key in (ATTR_MESSAGE, ATTR_JSON, ATTR_FILE) if key in data]
+    if len(given) != 1:
+        raise _invalid("one_message_kind")
+    for field in (ATTR_SEND_AT, ATTR_SENDER):
+        if field in data:
+            raise _invalid("field_not_supported", field=field, service=SERVICE_HIPMOB)
+    if ATTR_FILE in data:
+        return await hass.async_add_executor_job(_load_file, hass, data[ATTR_FILE])
+    if ATTR_JSON in data:
+        if not isinstance(data[ATTR_JSON], dict) or not data[ATTR_JSON]:
+            raise _invalid("invalid_json")
+        return json_dumps(data[ATTR_JSON]).encode(), JSON_TYPE
+    if not data[ATTR_MESSAGE].strip():
+        raise _invalid("empty_message")
+    return str(data[ATTR_MESSAGE])
+
+
+def _result(target: str, error: CommHubRequestError | None = None) -> dict[str, Any]:
+    return {
+        "to": target,
+        "status": "failed" if error else "sent",
+        "id": None,
+        "error": error.message if error else None,
+    }
+
+
+async def _send_one(
+    coordinator: HipmobCoordinator,
+    target: str,
+    payload: str | tuple[bytes, str],
+    autocreate: bool,
+) -> dict[str, Any]:
+    """Send to one device; a refusal for this device is its result, not a raise."""
+    client = coordinator.client
+    try:
+        if isinstance(payload, str):
+            await client.send_text(
+                coordinator.app, [target], payload, autocreate=autocreate
+            )
+        else:
+            body, content_type = payload
+            await client.send_content(
+                coordinator.app, target, body, content_type, autocreate=autocreate
+            )
+    except CommHubRequestError as err:
+        return _result(target, err)
+    return _result(target)
+
+
+async def _send_hipmob(
+    coordinator: HipmobCoordinator,
+    targets: list[str],
+    payload: str | tuple[bytes, str],
+    autocreate: bool,
+) -> list[dict[str, Any]]:
+    if isinstance(payload, str) and len(targets) > 1:
+        try:
+            await coordinator.client.send_text(
+                coordinator.app, targets, payload, autocreate=autocreate
+            )
+        except CommHubRequestError:
+            pass  # One refused device fails the batch: find out which, one by one.
+        else:
+            return [_result(target) for target in targets]
+    return await gather_all(
+        *(_send_one(coordinator, t, payload, autocreate) for t in targets)
+    )
+
+
+async def _async_send_message(call: ServiceCall) -> ServiceResponse:
+    entry = _hipmob_entry(call)
+    targets = _clean(call.data[ATTR_TO])
+    if not targets:
+        raise _invalid("no_targets")
+    payload = await _hipmob_payload(call.hass, call.data)
+    try:
+        results = await _send_hipmob(
+            entry.runtime_data, targets, payload, call.data[ATTR_AUTOCREATE]
+        )
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err) from err
+    if all(result["status"] == "failed" for result in results):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_failed",
+            translation_placeholders={"error": str(results[0]["error"])},
+        )
+    return {"results": cast(list[JsonValueType], results)}
+
+
+async def _async_set_friends(call: ServiceCall) -> ServiceResponse:
+    entry = _hipmob_entry(call)
+    coordinator = entry.runtime_data
+    client, app = coordinator.client, coordinator.app
+    device = call.data[ATTR_DEVICE].strip()
+    mode: str = call.data[ATTR_MODE]
+    friends = _clean(call.data[ATTR_FRIENDS])
+    if not device:
+        raise _invalid("no_device")
+    if mode != "clear" and not friends:
+        raise _invalid("friends_required", mode=mode)
+    try:
+        if mode == "remove":
+            counts = await gather_all(
+                *(client.remove_friend(app, device, friend) for friend in friends)
+            )
+            count = sum(counts)
+        else:
+            method = {"add": "POST", "replace": "PUT", "clear": "DELETE"}[mode]
+            friends = friends if mode != "clear" else []
+            count = await client.change_friends(app, device, method, friends)
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err) from err
+    return {"count": count}
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_MESSAGE,
+        _async_send_message,
+        schema=SEND_MESSAGE_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SET_FRIENDS,
+        _async_set_friends,
+        schema=SET_FRIENDS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,2 @@
+# Home Assistant aliases voluptuous to probatio at runtime; type-check it as such.
+from probatio import *
