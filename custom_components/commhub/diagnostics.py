@@ -35,7 +35,8 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "last_update_success": coordinator.last_update_success,
         "devices": {
-            device_id: asdict(tracked) for device_id, tracked in data.devices.items()
+            device_id: async_redact_data(asdict(tracked), TO_REDACT)
+            for device_id, tracked in data.devices.items()
         },
         "users": [
             async_redact_data(asdict(user), TO_REDACT) if user else None
