@@ -1,7 +1,6 @@
 """Polling coordinators: one per config entry."""
 
 import asyncio
-from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import override
@@ -47,21 +46,6 @@ class HipmobData:
     users: dict[str, HipmobUser | None] = field(default_factory=dict)
 
 
-def _first_error[T](results: Iterable[T | BaseException]) -> list[T]:
-    """Raise the first exception among gathered results, else return them."""
-    values: list[T] = []
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-        values.append(result)
-    return values
-
-
-async def gather_all[T](*aws: Awaitable[T]) -> list[T]:
-    """Await all, let every request finish, then raise the first failure."""
-    return _first_error(await asyncio.gather(*aws, return_exceptions=True))
-
-
 class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
     """Polls device status, pending messages and user availability."""
 
@@ -100,11 +84,10 @@ class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
     @override
     async def _async_update_data(self) -> HipmobData:
         try:
-            devices = await gather_all(
-                *(self._poll_device(device_id) for device_id in self.device_ids)
-            )
-            users = await gather_all(
-                *(self._poll_user(username) for username in self.polled_users)
+            # One concurrent round for everything; the client bounds the parallelism.
+            devices, users = await asyncio.gather(
+                asyncio.gather(*(self._poll_device(d) for d in self.device_ids)),
+                asyncio.gather(*(self._poll_user(u) for u in self.polled_users)),
             )
         except CommHubApiError as err:
             raise update_failed(self.hass, self.config_entry, err) from err
@@ -126,7 +109,7 @@ class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
             details = await self.client.get_device(self.app, device_id)
             if details is None:
                 return TrackedDevice(details=None)
-        online, pending = await gather_all(
+        online, pending = await asyncio.gather(
             self.client.device_online(self.app, device_id),
             self.client.pending_messages(self.app, device_id),
         )

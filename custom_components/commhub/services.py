@@ -1,5 +1,6 @@
 """Actions: send messages, manage Hipmob friend lists."""
 
+import asyncio
 from collections.abc import Sequence
 import mimetypes
 from pathlib import Path
@@ -22,7 +23,7 @@ import voluptuous as vol
 from .api import CommHubApiError, CommHubRequestError
 from .api.hipmob import AUDIO_TYPE, BINARY_TYPE, JSON_TYPE
 from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPMOB
-from .coordinator import HipmobConfigEntry, HipmobCoordinator, gather_all
+from .coordinator import HipmobConfigEntry, HipmobCoordinator
 from .errors import action_failed
 
 SERVICE_SEND_MESSAGE = "send_message"
@@ -190,7 +191,7 @@ async def _send_hipmob(
             pass  # One refused device fails the batch: find out which, one by one.
         else:
             return [_result(target) for target in targets]
-    return await gather_all(
+    return await asyncio.gather(
         *(_send_one(coordinator, t, payload, autocreate) for t in targets)
     )
 
@@ -229,7 +230,7 @@ async def _async_set_friends(call: ServiceCall) -> ServiceResponse:
         raise _invalid("friends_required", mode=mode)
     try:
         if mode == "remove":
-            counts = await gather_all(
+            counts = await asyncio.gather(
                 *(client.remove_friend(app, device, friend) for friend in friends)
             )
             count = sum(counts)

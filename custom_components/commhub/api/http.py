@@ -87,10 +87,13 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        # Looked up at each call, so a test's frozen clock is the clock.
-        self._clock = clock or (lambda: time.monotonic())
+        self._clock = clock
         self._blocked_until = 0.0
         self.max_concurrency = max_concurrency
+
+    def _now(self) -> float:
+        # time.monotonic is looked up per call so a frozen test clock applies.
+        return self._clock() if self._clock else time.monotonic()
 
     def _auth_headers(self) -> Mapping[str, str]:
         """Headers that authenticate a request; each service supplies its own."""
@@ -119,7 +122,7 @@ class HttpClient:
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), time.time()
             )
-            self._blocked_until = max(self._blocked_until, self._clock() + retry_after)
+            self._blocked_until = max(self._blocked_until, self._now() + retry_after)
             raise CommHubRateLimitedError(retry_after)
         if status >= 500:
             raise CommHubConnectionError(f"HTTP {status}")
@@ -127,7 +130,7 @@ class HttpClient:
 
     def _raise_if_blocked(self) -> None:
         """Refuse to send while the service's Retry-After has not passed."""
-        wait = self._blocked_until - self._clock()
+        wait = self._blocked_until - self._now()
         if wait > 0:
             # The service told us when it will answer again: do not ask before.
             raise CommHubRateLimitedError(wait)
