@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.commhub.const import DOMAIN
-from homeassistant.core import HomeAssistant
 from sandbox import Sandbox
 
 APP = "fedcba0987654321fedcba0987654321"

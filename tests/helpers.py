@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.commhub.const import DOMAIN
-from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import entity_registry as er
 
 from .conftest import APP
 

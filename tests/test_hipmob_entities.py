@@ -2,10 +2,6 @@
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
-from custom_components.commhub import async_remove_config_entry_device
-from custom_components.commhub.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -15,6 +11,10 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+import pytest
+
+from custom_components.commhub import async_remove_config_entry_device
+from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
 from .conftest import APP, FRIEND_1, FRIEND_2, JACK, SetupEntry

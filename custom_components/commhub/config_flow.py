@@ -57,8 +57,6 @@ def _advanced_section(base_url: str) -> section:
 
 def _clean_list(values: Any) -> list[str]:
     """Trimmed, non-empty, de-duplicated items in the order given."""
-    if isinstance(values, str):
-        values = [values]
     return list(dict.fromkeys(v.strip() for v in values or [] if v and v.strip()))
 
 

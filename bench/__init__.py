@@ -1,0 +1,1 @@
+"""Benchmarks: measurements printed as ratios to stated floors, never timed tests."""

@@ -1,0 +1,6 @@
+"""Local, faithful sandboxes of the cloud APIs CommHub talks to (stdlib + aiohttp)."""
+
+from .core import Fault, RecordedRequest, Sandbox, ServiceSandbox
+from .hipmob import HipmobSandbox
+
+__all__ = ["Fault", "HipmobSandbox", "RecordedRequest", "Sandbox", "ServiceSandbox"]
