@@ -12,12 +12,13 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.commhub import async_remove_config_entry_device
 from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
-from .conftest import APP, FRIEND_1, FRIEND_2, JACK, SetupEntry
+from .conftest import APP, FRIEND_1, FRIEND_2, JACK, SetupEntry, hipmob_entry
 from .helpers import device_unique_id, next_poll, state_of, user_unique_id
 
 
@@ -403,3 +404,19 @@ async def test_unload(hass: HomeAssistant, setup_hipmob: SetupEntry) -> None:
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
     assert online(hass, JACK) == STATE_UNAVAILABLE
+
+
+async def test_lists_in_entry_data_are_honoured(
+    hass: HomeAssistant, sandbox_url: str
+) -> None:
+    """An entry that carries its lists in data (no options yet) still tracks them."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="femi",
+        data={**hipmob_entry(sandbox_url).data, "devices": [JACK], "users": ["tolu"]},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert online(hass, JACK) == STATE_ON
+    assert availability(hass, "tolu") == "offline"

@@ -13,7 +13,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .api import CommHubApiError, CommHubNotFoundError
-from .api.hipmob import HipmobClient, HipmobDevice, HipmobUser
+from .api.hipmob import HIPMOB_API_URL, HipmobClient, HipmobDevice, HipmobUser
 from .const import (
     CONF_ACCOUNT,
     CONF_APP,
@@ -67,12 +67,17 @@ class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
             async_get_clientsession(hass),
             entry.data[CONF_ACCOUNT],
             entry.data[CONF_API_KEY],
-            entry.data[CONF_BASE_URL],
+            entry.data.get(CONF_BASE_URL, HIPMOB_API_URL),
         )
         self.app: str = entry.data[CONF_APP]
         self.account: str = entry.data[CONF_ACCOUNT]
-        self.device_ids: list[str] = list(entry.options.get(CONF_DEVICES, []))
-        self.usernames: list[str] = list(entry.options.get(CONF_USERS, []))
+        # The options flow owns these lists; the first step's choices seed them.
+        self.device_ids: list[str] = list(
+            entry.options.get(CONF_DEVICES, entry.data.get(CONF_DEVICES, []))
+        )
+        self.usernames: list[str] = list(
+            entry.options.get(CONF_USERS, entry.data.get(CONF_USERS, []))
+        )
         # The account's own registry device, which the others hang off.
         self.service_device_id = ""
 
