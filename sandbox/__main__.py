@@ -25,7 +25,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--demo", action="store_true", help="keep changing the data (for dashboards)"
     )
     parser.add_argument(
-        "--demo-interval", type=float, default=15.0, help="seconds between demo steps"
+        "--demo-interval", type=float, default=20.0, help="seconds between demo steps"
     )
     return parser.parse_args(argv)
 

@@ -482,9 +482,11 @@ class HipmobSandbox(ServiceSandbox):
         """Flip a device, queue a message for an offline one, cycle a user status."""
         app = self.apps.get(SEED_APP)
         if app is not None:
-            flip = app.devices.get(DEMO_FLIP_DEVICE)
-            if flip is not None:
-                flip.set_online(not flip.online)
+            # Three 20 s steps per 60 s poll: a flip every step shows at each poll.
+            for device_id, period in ((DEMO_FLIP_DEVICE, 1), (SEED_FRIEND_1, 4)):
+                device = app.devices.get(device_id)
+                if device is not None and step % period == 0:
+                    device.set_online(not device.online)
             offline = [d for d in app.devices.values() if not d.online]
             if offline:
                 target = offline[step % len(offline)]
