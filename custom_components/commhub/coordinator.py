@@ -118,7 +118,7 @@ class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
             self.client.device_online(self.app, device_id),
             self.client.pending_messages(self.app, device_id),
         )
-        return TrackedDevice(details, online=bool(online), pending_messages=pending)
+        return TrackedDevice(details, online=online, pending_messages=pending)
 
     async def _poll_user(self, username: str) -> HipmobUser | None:
         try:
