@@ -29,7 +29,9 @@ from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
 if TYPE_CHECKING:
+    from .hipcall import HipcallSandbox
     from .hipmob import HipmobSandbox
+    from .ip1 import Ip1Sandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ControlHandler = Callable[[web.Request], Awaitable[object]]
@@ -481,15 +483,27 @@ class Sandbox:
     def __init__(self, services: Iterable[ServiceSandbox] | None = None) -> None:
         if services is None:
             # Imported here: core must stay importable without any service module.
+            from .hipcall import HipcallSandbox  # noqa: PLC0415
             from .hipmob import HipmobSandbox  # noqa: PLC0415
+            from .ip1 import Ip1Sandbox  # noqa: PLC0415
 
-            services = [HipmobSandbox()]
+            services = [HipmobSandbox(), HipcallSandbox(), Ip1Sandbox()]
         self.services: dict[str, ServiceSandbox] = {s.name: s for s in services}
 
     @property
     def hipmob(self) -> HipmobSandbox:
         """The Hipmob service sandbox."""
         return cast("HipmobSandbox", self.services["hipmob"])
+
+    @property
+    def hipcall(self) -> HipcallSandbox:
+        """The Hipcall service sandbox."""
+        return cast("HipcallSandbox", self.services["hipcall"])
+
+    @property
+    def ip1(self) -> Ip1Sandbox:
+        """The IP1 SMS service sandbox."""
+        return cast("Ip1Sandbox", self.services["ip1"])
 
     def reset(self) -> None:
         """Reset every service to its seed state."""

@@ -61,3 +61,79 @@ class HipmobApi:
 def hipmob(sandbox_client: TestClient[web.Request, web.Application]) -> HipmobApi:
     """The Hipmob API of the served sandbox."""
     return HipmobApi(sandbox_client)
+
+
+IP1_KEY = "ip1-sandbox-key"
+
+
+class Ip1Api:
+    """Requests to the IP1 sandbox with `Authorization: Bearer <key>`."""
+
+    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
+        self.client = client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = IP1_KEY,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> ClientResponse:
+        """Send a request to /ip1{path}; the body is read before returning."""
+        headers = dict(headers or {})
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        response = await self.client.request(
+            method, f"/ip1{path}", headers=headers, **kwargs
+        )
+        await response.read()
+        return response
+
+
+@pytest.fixture
+def ip1(sandbox_client: TestClient[web.Request, web.Application]) -> Ip1Api:
+    """The IP1 SMS API of the served sandbox."""
+    return Ip1Api(sandbox_client)
+
+
+HIPCALL_TOKEN = "hipcall-sandbox-token"
+HIPCALL_API = "/hipcall/api/v20211124"
+
+
+class HipcallApi:
+    """Requests to the Hipcall sandbox with `Authorization: Bearer <token>`."""
+
+    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
+        self.client = client
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL as a client would configure it."""
+        return str(self.client.make_url(HIPCALL_API))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = HIPCALL_TOKEN,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> ClientResponse:
+        """Send a request to /hipcall/api/v20211124{path}; the body is read."""
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self.client.request(
+            method, f"{HIPCALL_API}{path}", headers=headers, **kwargs
+        )
+        await response.read()
+        return response
+
+
+@pytest.fixture
+def hipcall(sandbox_client: TestClient[web.Request, web.Application]) -> HipcallApi:
+    """The Hipcall API of the served sandbox."""
+    return HipcallApi(sandbox_client)
