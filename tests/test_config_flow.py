@@ -84,7 +84,7 @@ async def test_user_step_is_a_menu_of_services(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["hipmob"]
+    assert result["menu_options"] == ["hipmob", "hipcall"]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "hipmob"}
@@ -333,7 +333,10 @@ async def test_reconfigure_new_url_and_key(
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    assert result["description_placeholders"] == {"account": "femi"}
+    assert result["description_placeholders"] == {
+        "service": "Hipmob",
+        "account": "femi",
+    }
     advanced = _fields(result)["advanced"][1]
     assert {str(k): k for k in advanced.schema.schema}["base_url"].default() == old_url
 

@@ -1,5 +1,7 @@
 """CommHub: Hipmob, Hipcall, Mobiniti and IP1 SMS in Home Assistant."""
 
+from typing import cast
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
@@ -9,12 +11,28 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_DEVICES, CONF_USERS, DOMAIN
+from .const import (
+    CONF_DEVICES,
+    CONF_SERVICE,
+    CONF_USERS,
+    DOMAIN,
+    SERVICE_HIPCALL,
+    SERVICE_HIPMOB,
+)
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
+from .data import CommHubConfigEntry, CommHubCoordinator
 from .entity import service_device_info, tracked_device_identifier, user_identifier
+from .hipcall_coordinator import (
+    HipcallConfigEntry,
+    HipcallCoordinator,
+    user_identifier as hipcall_user,
+)
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SELECT, Platform.SENSOR]
+PLATFORMS = {
+    SERVICE_HIPMOB: [Platform.BINARY_SENSOR, Platform.SELECT, Platform.SENSOR],
+    SERVICE_HIPCALL: [Platform.EVENT, Platform.SENSOR],
+}
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -25,33 +43,46 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: HipmobConfigEntry) -> bool:
+def _platforms(entry: CommHubConfigEntry) -> list[Platform]:
+    return PLATFORMS[entry.data[CONF_SERVICE]]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> bool:
     """Poll the account, then set up its entities."""
-    coordinator = HipmobCoordinator(hass, entry)
+    coordinator: CommHubCoordinator
+    if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
+        coordinator = HipcallCoordinator(hass, cast("HipcallConfigEntry", entry))
+    else:
+        coordinator = HipmobCoordinator(hass, cast("HipmobConfigEntry", entry))
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
-    _sync_devices(hass, coordinator)
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    _sync_devices(hass, entry)
+    await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: HipmobConfigEntry) -> bool:
+async def async_unload_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> bool:
     """Unload the entry's platforms."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    return await hass.config_entries.async_unload_platforms(entry, _platforms(entry))
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: HipmobConfigEntry) -> None:
-    """Drop the repair issues a removed entry leaves behind."""
+async def async_remove_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> None:
+    """Drop the repair issues and stored state a removed entry leaves behind."""
     _delete_device_issues(hass, entry.entry_id, keep=set())
     ir.async_delete_issue(hass, DOMAIN, f"payment_required_{entry.entry_id}")
+    if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
+        await HipcallCoordinator.async_remove_store(hass, entry)
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: HipmobConfigEntry, device: dr.DeviceEntry
+    hass: HomeAssistant, entry: CommHubConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Let the user delete a tracked device or watched user: stop tracking it."""
+    """Let the user delete a device that is no longer followed or no longer exists."""
     coordinator = entry.runtime_data
     identifiers = {identifier for domain, identifier in device.identifiers}
+    if isinstance(coordinator, HipcallCoordinator):
+        # A user still in the account would come straight back.
+        return not identifiers & _expected_identifiers(coordinator)
     options = dict(entry.options)
     for key, make_identifier in (
         (CONF_DEVICES, tracked_device_identifier),
@@ -70,24 +101,36 @@ async def async_remove_config_entry_device(
     return False
 
 
-def _sync_devices(hass: HomeAssistant, coordinator: HipmobCoordinator) -> None:
-    """Create the account's device; remove devices and issues no longer tracked."""
+def _expected_identifiers(coordinator: CommHubCoordinator) -> set[str]:
+    """Registry identifiers of every device the entry should have now."""
     entry = coordinator.config_entry
-    registry = dr.async_get(hass)
-    coordinator.service_device_id = registry.async_get_or_create(
-        config_entry_id=entry.entry_id, **service_device_info(coordinator)
-    ).id
-    expected = {
+    if isinstance(coordinator, HipcallCoordinator):
+        return {
+            entry.entry_id,
+            *(hipcall_user(entry, u) for u in coordinator.data.users),
+        }
+    return {
         entry.entry_id,
         *(tracked_device_identifier(coordinator, d) for d in coordinator.device_ids),
         *(user_identifier(coordinator, u) for u in coordinator.polled_users),
     }
+
+
+def _sync_devices(hass: HomeAssistant, entry: CommHubConfigEntry) -> None:
+    """Create the account's device; remove devices and issues no longer tracked."""
+    coordinator = entry.runtime_data
+    registry = dr.async_get(hass)
+    coordinator.service_device_id = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, **service_device_info(entry)
+    ).id
+    expected = _expected_identifiers(coordinator)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not any(identifier in expected for _, identifier in device.identifiers):
             registry.async_update_device(
                 device.id, remove_config_entry_id=entry.entry_id
             )
-    _delete_device_issues(hass, entry.entry_id, keep=set(coordinator.device_ids))
+    if isinstance(coordinator, HipmobCoordinator):
+        _delete_device_issues(hass, entry.entry_id, keep=set(coordinator.device_ids))
 
 
 def _delete_device_issues(hass: HomeAssistant, entry_id: str, keep: set[str]) -> None:

@@ -1,6 +1,6 @@
 """Config flow: one entry per account of one service."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -8,7 +8,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_SCAN_INTERVAL
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -26,6 +26,7 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .api import CommHubApiError, CommHubAuthError, CommHubPaymentRequiredError
+from .api.hipcall import HIPCALL_API_URL, HipcallClient, HipcallUser
 from .api.hipmob import HIPMOB_API_URL, HipmobApp, HipmobClient
 from .const import (
     CONF_ACCOUNT,
@@ -35,16 +36,20 @@ from .const import (
     CONF_DEVICES,
     CONF_SERVICE,
     CONF_USERS,
+    DEFAULT_HIPCALL_SCAN_INTERVAL,
     DEFAULT_HIPMOB_SCAN_INTERVAL,
     DOMAIN,
+    HIPCALL_SCAN_INTERVAL_RANGE,
     HIPMOB_SCAN_INTERVAL_RANGE,
     LOGGER,
+    SERVICE_HIPCALL,
     SERVICE_HIPMOB,
 )
-from .coordinator import HipmobConfigEntry
+from .data import CommHubConfigEntry
 
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 LIST_OF_TEXT = TextSelector(TextSelectorConfig(multiple=True))
+SERVICE_NAMES = {SERVICE_HIPMOB: "Hipmob", SERVICE_HIPCALL: "Hipcall"}
 
 
 def _advanced_section(base_url: str) -> section:
@@ -55,18 +60,47 @@ def _advanced_section(base_url: str) -> section:
     )
 
 
+def _base_url(user_input: Mapping[str, Any]) -> str:
+    return str(user_input[CONF_ADVANCED][CONF_BASE_URL]).strip().rstrip("/")
+
+
+def _hipcall_owner(users: list[HipcallUser]) -> HipcallUser:
+    """The account's owner, or its first user when none is marked as owner."""
+    return next((u for u in users if u.owner), min(users, key=lambda u: u.id))
+
+
+def hipcall_account_id(users: list[HipcallUser]) -> str:
+    """A stable identity for a Hipcall account: its owner's user id."""
+    return str(_hipcall_owner(users).id)
+
+
+def _secret_key(entry: CommHubConfigEntry) -> str:
+    """The entry's credential field."""
+    return (
+        CONF_API_TOKEN if entry.data[CONF_SERVICE] == SERVICE_HIPCALL else CONF_API_KEY
+    )
+
+
+def _placeholders(entry: CommHubConfigEntry) -> dict[str, str]:
+    """Which account of which service a reauth or reconfigure form is about."""
+    service = entry.data[CONF_SERVICE]
+    return {
+        "service": SERVICE_NAMES.get(service, service),
+        "account": entry.data.get(CONF_ACCOUNT, entry.title),
+    }
+
+
 def _clean_list(values: Any) -> list[str]:
     """Trimmed, non-empty, de-duplicated items in the order given."""
     return list(dict.fromkeys(v.strip() for v in values or [] if v and v.strip()))
 
 
-def _tracking_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
-    """The lists of devices and users to follow."""
+def _tracking_schema(
+    defaults: Mapping[str, Any], keys: tuple[str, ...] = (CONF_DEVICES, CONF_USERS)
+) -> dict[vol.Marker, Any]:
+    """The lists of things to follow (devices, users, ...)."""
     return {
-        vol.Optional(CONF_DEVICES, default=defaults.get(CONF_DEVICES, [])): (
-            LIST_OF_TEXT
-        ),
-        vol.Optional(CONF_USERS, default=defaults.get(CONF_USERS, [])): LIST_OF_TEXT,
+        vol.Optional(key, default=defaults.get(key, [])): LIST_OF_TEXT for key in keys
     }
 
 
@@ -82,7 +116,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: HipmobConfigEntry) -> CommHubOptionsFlow:
+    def async_get_options_flow(config_entry: CommHubConfigEntry) -> CommHubOptionsFlow:
         """Options: poll interval and what to follow."""
         return CommHubOptionsFlow()
 
@@ -90,19 +124,18 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Which service this account belongs to."""
-        return self.async_show_menu(step_id="user", menu_options=[SERVICE_HIPMOB])
+        return self.async_show_menu(
+            step_id="user", menu_options=[SERVICE_HIPMOB, SERVICE_HIPCALL]
+        )
 
-    async def _validate(
-        self, account: str, api_key: str, base_url: str
-    ) -> tuple[list[HipmobApp], dict[str, str]]:
-        """List the apps with these credentials; errors for the form if that fails."""
+    async def _checked[T](
+        self, base_url: str, request: Callable[[], Awaitable[list[T]]]
+    ) -> tuple[list[T], dict[str, str]]:
+        """Run a validating request; errors for the form if it fails."""
         if not base_url.startswith(("http://", "https://")):
             return [], {"base": "invalid_url"}
-        client = HipmobClient(
-            async_get_clientsession(self.hass), account, api_key, base_url
-        )
         try:
-            return await client.list_apps(), {}
+            return await request(), {}
         except CommHubAuthError:
             return [], {"base": "invalid_auth"}
         except CommHubPaymentRequiredError:
@@ -110,8 +143,33 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         except CommHubApiError:
             return [], {"base": "cannot_connect"}
         except Exception:
-            LOGGER.exception("Unexpected error while validating Hipmob credentials")
+            LOGGER.exception("Unexpected error while validating credentials")
             return [], {"base": "unknown"}
+
+    async def _validate(
+        self, account: str, api_key: str, base_url: str
+    ) -> tuple[list[HipmobApp], dict[str, str]]:
+        """List the Hipmob apps with these credentials."""
+        session = async_get_clientsession(self.hass)
+        return await self._checked(
+            base_url, HipmobClient(session, account, api_key, base_url).list_apps
+        )
+
+    async def _validate_hipcall(
+        self, api_token: str, base_url: str, expected_account: str | None = None
+    ) -> tuple[list[HipcallUser], dict[str, str]]:
+        """List the Hipcall users with this token (of the expected account, if any)."""
+        client = HipcallClient(async_get_clientsession(self.hass), api_token, base_url)
+
+        async def list_users() -> list[HipcallUser]:
+            return (await client.list_users()).items
+
+        users, errors = await self._checked(base_url, list_users)
+        if not errors and not users:
+            errors = {"base": "no_users"}
+        elif users and expected_account not in (None, hipcall_account_id(users)):
+            errors = {"base": "wrong_account"}
+        return users, errors
 
     async def async_step_hipmob(
         self, user_input: dict[str, Any] | None = None
@@ -120,7 +178,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             account = user_input[CONF_ACCOUNT].strip()
-            base_url = user_input[CONF_ADVANCED][CONF_BASE_URL].strip().rstrip("/")
+            base_url = _base_url(user_input)
             await self.async_set_unique_id(account.casefold())
             self._abort_if_unique_id_configured()
             self._apps, errors = await self._validate(
@@ -182,53 +240,96 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
         )
 
+    async def async_step_hipcall(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Hipcall API token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = _base_url(user_input)
+            users, errors = await self._validate_hipcall(
+                user_input[CONF_API_TOKEN], base_url
+            )
+            if not errors:
+                await self.async_set_unique_id(hipcall_account_id(users))
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"Hipcall ({_hipcall_owner(users).name})",
+                    data={
+                        CONF_SERVICE: SERVICE_HIPCALL,
+                        CONF_API_TOKEN: user_input[CONF_API_TOKEN],
+                        CONF_BASE_URL: base_url,
+                    },
+                    options={CONF_SCAN_INTERVAL: DEFAULT_HIPCALL_SCAN_INTERVAL.seconds},
+                )
+        return self.async_show_form(
+            step_id="hipcall",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_API_TOKEN): PASSWORD,
+                        vol.Required(CONF_ADVANCED): _advanced_section(HIPCALL_API_URL),
+                    }
+                ),
+                user_input,
+            ),
+            errors=errors,
+        )
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """The service refused the stored credentials."""
         return await self.async_step_reauth_confirm()
 
+    async def _revalidate(
+        self, entry: CommHubConfigEntry, secret: str, base_url: str
+    ) -> dict[str, str]:
+        """Errors of new credentials for an existing entry (same account, same app)."""
+        if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
+            _, errors = await self._validate_hipcall(secret, base_url, entry.unique_id)
+            return errors
+        apps, errors = await self._validate(entry.data[CONF_ACCOUNT], secret, base_url)
+        if not errors and entry.data[CONF_APP] not in {a.id for a in apps}:
+            errors = {"base": "app_not_found"}
+        return errors
+
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for a new API key for the same account."""
+        """Ask for new credentials for the same account."""
         entry = self._get_reauth_entry()
+        secret_key = _secret_key(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            _, errors = await self._validate(
-                entry.data[CONF_ACCOUNT],
-                user_input[CONF_API_KEY],
-                entry.data[CONF_BASE_URL],
-            )
+            secret = user_input[secret_key]
+            errors = await self._revalidate(entry, secret, entry.data[CONF_BASE_URL])
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_API_KEY: user_input[CONF_API_KEY]}
+                    entry, data_updates={secret_key: secret}
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_API_KEY): PASSWORD}),
-            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
+            data_schema=vol.Schema({vol.Required(secret_key): PASSWORD}),
+            description_placeholders=_placeholders(entry),
             errors=errors,
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the API key or the base URL of the same account and app."""
+        """Change the credentials or the base URL of the same account."""
         entry = self._get_reconfigure_entry()
+        secret_key = _secret_key(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            base_url = user_input[CONF_ADVANCED][CONF_BASE_URL].strip().rstrip("/")
-            apps, errors = await self._validate(
-                entry.data[CONF_ACCOUNT], user_input[CONF_API_KEY], base_url
-            )
-            if not errors and entry.data[CONF_APP] not in {a.id for a in apps}:
-                errors = {"base": "app_not_found"}
+            base_url = _base_url(user_input)
+            errors = await self._revalidate(entry, user_input[secret_key], base_url)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry,
                     data_updates={
-                        CONF_API_KEY: user_input[CONF_API_KEY],
+                        secret_key: user_input[secret_key],
                         CONF_BASE_URL: base_url,
                     },
                 )
@@ -236,43 +337,51 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=vol.Schema(
                 {
-                    vol.Required(CONF_API_KEY): PASSWORD,
+                    vol.Required(secret_key): PASSWORD,
                     vol.Required(CONF_ADVANCED): _advanced_section(
                         entry.data[CONF_BASE_URL]
                     ),
                 }
             ),
-            description_placeholders={"account": entry.data[CONF_ACCOUNT]},
+            description_placeholders=_placeholders(entry),
             errors=errors,
         )
 
 
+# Per service: (min, max) of the poll interval, its default, and the lists to follow.
+OPTIONS = {
+    SERVICE_HIPMOB: (
+        HIPMOB_SCAN_INTERVAL_RANGE,
+        DEFAULT_HIPMOB_SCAN_INTERVAL,
+        (CONF_DEVICES, CONF_USERS),
+    ),
+    SERVICE_HIPCALL: (HIPCALL_SCAN_INTERVAL_RANGE, DEFAULT_HIPCALL_SCAN_INTERVAL, ()),
+}
+
+
 class CommHubOptionsFlow(OptionsFlowWithReload):
-    """Poll interval and the devices and users to follow."""
+    """Poll interval and, where the service has them, what to follow."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """One form for all options."""
+        (low, high), default, lists = OPTIONS[self.config_entry.data[CONF_SERVICE]]
         if user_input is not None:
             return self.async_create_entry(
                 data={
                     CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-                    CONF_DEVICES: _clean_list(user_input.get(CONF_DEVICES)),
-                    CONF_USERS: _clean_list(user_input.get(CONF_USERS)),
+                    **{key: _clean_list(user_input.get(key)) for key in lists},
                 }
             )
         options = self.config_entry.options
-        low, high = HIPMOB_SCAN_INTERVAL_RANGE
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(
                 {
                     vol.Required(
                         CONF_SCAN_INTERVAL,
-                        default=options.get(
-                            CONF_SCAN_INTERVAL, DEFAULT_HIPMOB_SCAN_INTERVAL.seconds
-                        ),
+                        default=options.get(CONF_SCAN_INTERVAL, default.seconds),
                     ): NumberSelector(
                         NumberSelectorConfig(
                             min=low,
@@ -282,7 +391,7 @@ class CommHubOptionsFlow(OptionsFlowWithReload):
                             mode=NumberSelectorMode.BOX,
                         )
                     ),
-                    **_tracking_schema(options),
+                    **_tracking_schema(options, lists),
                 }
             ),
         )

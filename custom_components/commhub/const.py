@@ -16,6 +16,11 @@ CONF_DEVICES: Final = "devices"
 CONF_USERS: Final = "users"
 
 SERVICE_HIPMOB: Final = "hipmob"
+SERVICE_HIPCALL: Final = "hipcall"
+
+EVENT_MISSED_CALL: Final = "commhub_missed_call"
 
 DEFAULT_HIPMOB_SCAN_INTERVAL: Final = timedelta(seconds=60)
 HIPMOB_SCAN_INTERVAL_RANGE: Final = (10, 3600)
+DEFAULT_HIPCALL_SCAN_INTERVAL: Final = timedelta(seconds=30)
+HIPCALL_SCAN_INTERVAL_RANGE: Final = (10, 3600)

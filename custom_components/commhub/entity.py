@@ -1,21 +1,30 @@
-"""Base entity and device info for CommHub."""
+"""Base entities and device info for CommHub."""
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .api.hipcall import HipcallUser
+from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL
 from .coordinator import HipmobCoordinator, TrackedDevice
+from .hipcall_coordinator import HipcallCoordinator, user_identifier as hipcall_user
+
+SERVICE_MODELS = {
+    SERVICE_HIPCALL: ("Hipcall", "Hipcall account"),
+}
 
 
-def service_device_info(coordinator: HipmobCoordinator) -> DeviceInfo:
+def service_device_info(entry: ConfigEntry) -> DeviceInfo:
     """The device that stands for the account itself."""
-    entry = coordinator.config_entry
+    manufacturer, model = SERVICE_MODELS.get(
+        entry.data[CONF_SERVICE], ("Hipmob", "Hipmob app")
+    )
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
         name=entry.title,
-        manufacturer="Hipmob",
-        model="Hipmob app",
+        manufacturer=manufacturer,
+        model=model,
         entry_type=DeviceEntryType.SERVICE,
     )
 
@@ -117,3 +126,57 @@ class HipmobUserEntity(HipmobEntity):
     def available(self) -> bool:
         """Unavailable while Hipmob does not know the user."""
         return super().available and self.user_status is not None
+
+
+class HipcallEntity(CoordinatorEntity[HipcallCoordinator]):
+    """An entity of a Hipcall account, on the account's own device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self, coordinator: HipcallCoordinator, description: EntityDescription
+    ) -> None:
+        """Attach the entity to the account's service device."""
+        super().__init__(coordinator)
+        entry = coordinator.config_entry
+        self.entity_description = description
+        self._attr_unique_id = (
+            f"hipcall_{entry.unique_id or entry.entry_id}_{description.key}"
+        )
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
+
+
+class HipcallUserEntity(CoordinatorEntity[HipcallCoordinator]):
+    """An entity of one Hipcall user, on that user's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: HipcallCoordinator,
+        description: EntityDescription,
+        user: HipcallUser,
+    ) -> None:
+        """Name the device after the user."""
+        super().__init__(coordinator)
+        identifier = hipcall_user(coordinator.config_entry, user.id)
+        self.entity_description = description
+        self.user_id = user.id
+        self._attr_unique_id = f"{identifier}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, identifier)},
+            name=user.name,
+            manufacturer="Hipcall",
+            model="Hipcall user",
+            via_device_id=coordinator.service_device_id,
+        )
+
+    @property
+    def user(self) -> HipcallUser | None:
+        """The user as last listed (None once the account no longer has them)."""
+        return self.coordinator.data.users.get(self.user_id)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed or the user is gone."""
+        return super().available and self.user is not None

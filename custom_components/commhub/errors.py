@@ -2,7 +2,11 @@
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
@@ -76,4 +80,11 @@ def action_failed(
         )
     if isinstance(err, CommHubPaymentRequiredError):
         _create_payment_issue(hass, entry)
+    if isinstance(err, CommHubRequestError) and err.status == 422:
+        # The service checked the fields and named what is wrong: bad input.
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="rejected_fields",
+            translation_placeholders={"error": err.message},
+        )
     return _translated(HomeAssistantError, err)

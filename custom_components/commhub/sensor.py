@@ -1,4 +1,7 @@
-"""Sensors: pending messages per device, availability per watched user."""
+"""Sensors: Hipmob pending messages and availability; Hipcall users and missed calls."""
+
+from datetime import datetime
+from typing import Any, override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -6,12 +9,20 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 
 from .api.hipmob import USER_STATUSES
-from .coordinator import HipmobConfigEntry
-from .entity import HipmobDeviceEntity, HipmobUserEntity
+from .coordinator import HipmobCoordinator
+from .data import CommHubConfigEntry
+from .entity import (
+    HipcallEntity,
+    HipcallUserEntity,
+    HipmobDeviceEntity,
+    HipmobUserEntity,
+)
+from .hipcall_coordinator import HipcallCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -28,13 +39,36 @@ AVAILABILITY = SensorEntityDescription(
 )
 
 
+USER_STATUS = SensorEntityDescription(key="user_status", translation_key="user_status")
+MISSED_CALLS_TODAY = SensorEntityDescription(
+    key="missed_calls_today",
+    translation_key="missed_calls_today",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
+LAST_MISSED_CALL = SensorEntityDescription(
+    key="last_missed_call",
+    translation_key="last_missed_call",
+    device_class=SensorDeviceClass.TIMESTAMP,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HipmobConfigEntry,
+    entry: CommHubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Pending messages per tracked device, availability per watched user."""
+    """The sensors of the entry's service."""
     coordinator = entry.runtime_data
+    if isinstance(coordinator, HipcallCoordinator):
+        _add_hipcall_sensors(entry, coordinator, async_add_entities)
+    else:
+        _add_hipmob_sensors(coordinator, async_add_entities)
+
+
+def _add_hipmob_sensors(
+    coordinator: HipmobCoordinator, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Pending messages per tracked device, availability per watched user."""
     async_add_entities(
         [
             *(
@@ -66,3 +100,86 @@ class HipmobAvailabilitySensor(HipmobUserEntity, SensorEntity):
         """The status, or unknown if Hipmob added one we do not know."""
         status = self.user_status
         return status if status in USER_STATUSES else None
+
+
+def _add_hipcall_sensors(
+    entry: CommHubConfigEntry,
+    coordinator: HipcallCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Missed-call sensors, and a status sensor per user, also for users added later."""
+    async_add_entities(
+        [
+            HipcallMissedTodaySensor(coordinator, MISSED_CALLS_TODAY),
+            HipcallLastMissedSensor(coordinator, LAST_MISSED_CALL),
+        ]
+    )
+    added: set[int] = set()
+
+    @callback
+    def add_new_users() -> None:
+        new = [u for i, u in coordinator.data.users.items() if i not in added]
+        added.update(user.id for user in new)
+        if new:
+            async_add_entities(
+                HipcallUserStatusSensor(coordinator, USER_STATUS, user) for user in new
+            )
+
+    add_new_users()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_users))
+
+
+class HipcallUserStatusSensor(HipcallUserEntity, SensorEntity):
+    """A Hipcall user's status as the API gives it."""
+
+    @property
+    def native_value(self) -> str | None:
+        """The status string."""
+        return self.user.status if self.user else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Contact details that help on a dashboard (nothing secret)."""
+        user = self.user
+        if user is None:
+            return {}
+        extension = self.coordinator.data.extensions.get(user.default_extension_id or 0)
+        return {
+            "email": user.email,
+            "extension": extension,
+            "last_login": user.last_logged_in.isoformat()
+            if user.last_logged_in
+            else None,
+        }
+
+
+class HipcallMissedTodaySensor(HipcallEntity, SensorEntity):
+    """Missed calls received since local midnight."""
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # The count starts again at midnight even when no poll brings a change.
+        self.async_on_remove(
+            async_track_time_change(
+                self.hass, self._midnight, hour=0, minute=0, second=0
+            )
+        )
+
+    @callback
+    def _midnight(self, _now: datetime) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> int:
+        """Today's count."""
+        return self.coordinator.data.missed_today()
+
+
+class HipcallLastMissedSensor(HipcallEntity, SensorEntity):
+    """When the newest missed call started."""
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The newest missed call's start time."""
+        return self.coordinator.data.last_missed_at

@@ -1,4 +1,4 @@
-"""Actions: send messages, manage Hipmob friend lists."""
+"""Actions: send messages, manage Hipmob friend lists, Hipcall tasks and comments."""
 
 import asyncio
 from collections.abc import Sequence
@@ -17,17 +17,22 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.json import json_dumps
+from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from .api import CommHubApiError, CommHubRequestError
 from .api.hipmob import AUDIO_TYPE, BINARY_TYPE, JSON_TYPE
-from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPMOB
+from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL, SERVICE_HIPMOB
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
+from .data import CommHubConfigEntry
 from .errors import action_failed
+from .hipcall_coordinator import HipcallConfigEntry, HipcallCoordinator
 
 SERVICE_SEND_MESSAGE = "send_message"
 SERVICE_SET_FRIENDS = "set_friends"
+SERVICE_CREATE_TASK = "create_task"
+SERVICE_ADD_COMMENT = "add_comment"
 
 ATTR_TO = "to"
 ATTR_MESSAGE = "message"
@@ -41,6 +46,10 @@ ATTR_MODE = "mode"
 ATTR_FRIENDS = "friends"
 
 FRIEND_MODES = ("add", "remove", "replace", "clear")
+TASK_PRIORITIES = ("low", "medium", "high")
+COMMENTABLE_TYPES = ("company", "contact", "deal")
+# The format of the seed's task example ("20220612 12:12:12").
+HIPCALL_DUE_DATE_FORMAT = "%Y%m%d %H:%M:%S"
 # Hipmob queues whole messages in memory; anything larger is not a chat message.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 FILE_TYPES = {
@@ -72,6 +81,29 @@ SET_FRIENDS_SCHEMA = vol.Schema(
     }
 )
 
+IDS = vol.All(cv.ensure_list, [cv.positive_int])
+CREATE_TASK_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("name"): vol.All(cv.string, vol.Length(min=1, max=255)),
+        vol.Optional("description"): cv.string,
+        vol.Optional("due_date"): cv.datetime,
+        vol.Optional("assign_to"): cv.positive_int,
+        vol.Optional("priority"): vol.In(TASK_PRIORITIES),
+        vol.Optional("contact_ids"): IDS,
+        vol.Optional("company_ids"): IDS,
+        vol.Optional("deal_ids"): IDS,
+    }
+)
+ADD_COMMENT_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("commentable_type"): vol.In(COMMENTABLE_TYPES),
+        vol.Required("commentable_id"): cv.positive_int,
+        vol.Required("content"): vol.All(cv.string, vol.Length(min=1)),
+    }
+)
+
 
 def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     return ServiceValidationError(
@@ -81,12 +113,12 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
-def _hipmob_entry(call: ServiceCall) -> HipmobConfigEntry:
-    """The loaded Hipmob entry the call names."""
-    entry: HipmobConfigEntry = service.async_get_config_entry(
+def _entry_of(call: ServiceCall, services: tuple[str, ...]) -> CommHubConfigEntry:
+    """The loaded entry the call names, which must be of one of these services."""
+    entry: CommHubConfigEntry = service.async_get_config_entry(
         call.hass, DOMAIN, call.data[ATTR_CONFIG_ENTRY_ID]
     )
-    if entry.data[CONF_SERVICE] != SERVICE_HIPMOB:
+    if entry.data[CONF_SERVICE] not in services:
         raise _invalid(
             "wrong_service",
             action=call.service,
@@ -94,6 +126,16 @@ def _hipmob_entry(call: ServiceCall) -> HipmobConfigEntry:
             entry=entry.title,
         )
     return entry
+
+
+def _hipmob_entry(call: ServiceCall) -> HipmobConfigEntry:
+    """The loaded Hipmob entry the call names."""
+    return cast("HipmobConfigEntry", _entry_of(call, (SERVICE_HIPMOB,)))
+
+
+def _hipcall_coordinator(call: ServiceCall) -> HipcallCoordinator:
+    """The coordinator of the loaded Hipcall entry the call names."""
+    return cast("HipcallConfigEntry", _entry_of(call, (SERVICE_HIPCALL,))).runtime_data
 
 
 def _clean(values: Sequence[str]) -> list[str]:
@@ -243,9 +285,43 @@ async def _async_set_friends(call: ServiceCall) -> ServiceResponse:
     return {"count": count}
 
 
+def _hipcall_body(data: dict[str, Any]) -> dict[str, Any]:
+    """The action's fields as the API's JSON body (dates in the seed's format)."""
+    body = {k: v for k, v in data.items() if k != ATTR_CONFIG_ENTRY_ID}
+    if "due_date" in body:
+        due = dt_util.as_local(body["due_date"])
+        body["due_date"] = due.strftime(HIPCALL_DUE_DATE_FORMAT)
+    return body
+
+
+async def _async_hipcall_create(call: ServiceCall) -> ServiceResponse:
+    """Create a task or a comment; the response is what Hipcall created."""
+    coordinator = _hipcall_coordinator(call)
+    create = {
+        SERVICE_CREATE_TASK: coordinator.client.create_task,
+        SERVICE_ADD_COMMENT: coordinator.client.add_comment,
+    }[call.service]
+    try:
+        created = await create(_hipcall_body(dict(call.data)))
+    except CommHubApiError as err:
+        raise action_failed(call.hass, coordinator.config_entry, err) from err
+    return cast(dict[str, JsonValueType], created)
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
+    for name, schema in (
+        (SERVICE_CREATE_TASK, CREATE_TASK_SCHEMA),
+        (SERVICE_ADD_COMMENT, ADD_COMMENT_SCHEMA),
+    ):
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            _async_hipcall_create,
+            schema=schema,
+            supports_response=SupportsResponse.OPTIONAL,
+        )
     hass.services.async_register(
         DOMAIN,
         SERVICE_SEND_MESSAGE,

@@ -22,6 +22,7 @@ from .errors import (
     CommHubRequestError,
     CommHubResponseError,
 )
+from .ratelimit import RequestBudget
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 10
@@ -81,6 +82,7 @@ class HttpClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         clock: Callable[[], float] | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         """Bind the client to a session and the service's base URL."""
         self._session = session
@@ -89,6 +91,7 @@ class HttpClient:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._clock = clock
         self._blocked_until = 0.0
+        self.budget = budget
         self.max_concurrency = max_concurrency
 
     def _now(self) -> float:
@@ -150,6 +153,8 @@ class HttpClient:
             async with self._semaphore:
                 # A 429 may have come in while this request waited for a slot.
                 self._raise_if_blocked()
+                if self.budget is not None:
+                    await self.budget.acquire()
                 async with self._session.request(
                     method,
                     f"{self.base_url}{path}",
@@ -163,5 +168,7 @@ class HttpClient:
             raise CommHubConnectionError("request timed out") from err
         except aiohttp.ClientError as err:
             raise CommHubConnectionError(type(err).__name__) from err
+        if self.budget is not None:
+            self.budget.observe(response.headers)
         self._raise_for_status(response)
         return response
