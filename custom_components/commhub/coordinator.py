@@ -29,6 +29,12 @@ from .errors import update_failed
 type HipmobConfigEntry = ConfigEntry[HipmobCoordinator]
 
 
+def scan_interval(entry: ConfigEntry, default: timedelta) -> timedelta:
+    """The entry's poll interval from its options, else the service's default."""
+    seconds = entry.options.get(CONF_SCAN_INTERVAL)
+    return timedelta(seconds=seconds) if seconds else default
+
+
 @dataclass(frozen=True, slots=True)
 class TrackedDevice:
     """What one poll learned about a tracked device."""
@@ -53,15 +59,12 @@ class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
 
     def __init__(self, hass: HomeAssistant, entry: HipmobConfigEntry) -> None:
         """Create the client for the entry's account."""
-        interval = entry.options.get(CONF_SCAN_INTERVAL)
         super().__init__(
             hass,
             LOGGER,
             name=f"{DOMAIN} {entry.title}",
             config_entry=entry,
-            update_interval=timedelta(seconds=interval)
-            if interval
-            else DEFAULT_HIPMOB_SCAN_INTERVAL,
+            update_interval=scan_interval(entry, DEFAULT_HIPMOB_SCAN_INTERVAL),
         )
         self.client = HipmobClient(
             async_get_clientsession(hass),

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_API_TOKEN, CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -31,6 +31,7 @@ from .const import (
     LOGGER,
     SERVICE_HIPCALL,
 )
+from .coordinator import scan_interval
 from .errors import update_failed
 
 type HipcallConfigEntry = ConfigEntry[HipcallCoordinator]
@@ -92,15 +93,12 @@ class HipcallCoordinator(DataUpdateCoordinator[HipcallData]):
 
     def __init__(self, hass: HomeAssistant, entry: HipcallConfigEntry) -> None:
         """Create the client for the entry's account."""
-        interval = entry.options.get(CONF_SCAN_INTERVAL)
         super().__init__(
             hass,
             LOGGER,
             name=f"{DOMAIN} {entry.title}",
             config_entry=entry,
-            update_interval=timedelta(seconds=interval)
-            if interval
-            else DEFAULT_HIPCALL_SCAN_INTERVAL,
+            update_interval=scan_interval(entry, DEFAULT_HIPCALL_SCAN_INTERVAL),
         )
         self.client = HipcallClient(
             async_get_clientsession(hass),
