@@ -1,11 +1,15 @@
 """Small helpers shared by the integration tests."""
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.commhub.const import DOMAIN
 
@@ -38,3 +42,18 @@ async def next_poll(
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def call(
+    hass: HomeAssistant, action: str, entry: MockConfigEntry, **data: Any
+) -> dict[str, Any]:
+    """Call a commhub action for `entry` and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        action,
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)

@@ -11,8 +11,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from custom_components.commhub.api import CommHubRequestError, CommHubResponseError
-from custom_components.commhub.api.hipcall import HipcallClient, MalformedRecord
+from custom_components.commhub.api.hipcall import HipcallClient
 from custom_components.commhub.api.ratelimit import RequestBudget
+from custom_components.commhub.api.records import MalformedRecord
 from sandbox import Sandbox
 
 from .conftest import HIPCALL_TOKEN

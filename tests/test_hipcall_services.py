@@ -13,21 +13,7 @@ from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
 from .conftest import SetupEntry
-
-
-async def call(
-    hass: HomeAssistant, action: str, entry: MockConfigEntry, **data: Any
-) -> dict[str, Any]:
-    """Call a commhub action for `entry` and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
+from .helpers import call
 
 
 def posted(sandbox: Sandbox, path: str) -> list[dict[str, Any]]:

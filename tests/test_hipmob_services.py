@@ -13,24 +13,10 @@ from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
 from .conftest import APP, FRIEND_1, FRIEND_2, JACK, SetupEntry
+from .helpers import call
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(64))
-
-
-async def call(
-    hass: HomeAssistant, action: str, entry: MockConfigEntry, **data: Any
-) -> dict[str, Any]:
-    """Call a commhub action for `entry` and return its response."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        action,
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 def sent_to(sandbox: Sandbox, device_id: str) -> list[tuple[str, bytes]]:

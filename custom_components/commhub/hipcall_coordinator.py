@@ -20,8 +20,8 @@ from .api.hipcall import (
     HipcallCall,
     HipcallClient,
     HipcallUser,
-    MalformedRecord,
 )
+from .api.records import MalformedRecord
 from .call_ledger import CallLedger
 from .const import (
     CONF_BASE_URL,

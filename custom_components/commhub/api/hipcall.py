@@ -11,6 +11,15 @@ import aiohttp
 from .errors import CommHubResponseError
 from .http import HttpClient, RawResponse
 from .ratelimit import RequestBudget
+from .records import (
+    MalformedRecord,
+    Page,
+    optional_field,
+    optional_time,
+    parse_records,
+    required_field,
+    required_time,
+)
 
 HIPCALL_API_URL = "https://api.hipcall.com/api/v20211124"
 # The documented budget: x-ratelimit-limit 30 per minute.
@@ -27,23 +36,6 @@ MISSED_CALL_REASONS = {
 }
 UNKNOWN_REASON = "unknown"
 DIRECTIONS = {1: "inbound", 2: "outbound", 3: "internal"}
-
-
-class MalformedRecordError(ValueError):
-    """One record of a list does not have the documented fields and types."""
-
-    def __init__(self, field: str) -> None:
-        """Name the field at fault."""
-        super().__init__(field)
-        self.field = field
-
-
-@dataclass(frozen=True, slots=True)
-class MalformedRecord:
-    """A record that was skipped: its id when it has one, and the field at fault."""
-
-    identity: str | None
-    field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,87 +73,41 @@ class HipcallCall:
         return self.ended_at or self.started_at
 
 
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    """One page of a list: the records that parsed, and what did not."""
-
-    items: list[T]
-    malformed: list[MalformedRecord]
-    next_page: int | None
-
-
-def _optional[T](record: Mapping[str, Any], key: str, kind: type[T]) -> T | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    # bool is an int subclass, but true is never an id or a duration.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise MalformedRecordError(key)
-    return value
-
-
-def _required[T](record: Mapping[str, Any], key: str, kind: type[T]) -> T:
-    value = _optional(record, key, kind)
-    if value is None:
-        raise MalformedRecordError(key)
-    return value
-
-
-def _optional_time(record: Mapping[str, Any], key: str) -> datetime | None:
-    value = _optional(record, key, str)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise MalformedRecordError(key) from err
-    if parsed.tzinfo is None:
-        raise MalformedRecordError(key)
-    return parsed
-
-
-def _required_time(record: Mapping[str, Any], key: str) -> datetime:
-    value = _optional_time(record, key)
-    if value is None:
-        raise MalformedRecordError(key)
-    return value
-
-
 def parse_user(record: Mapping[str, Any]) -> HipcallUser:
     """A user from its list representation."""
-    user_id = _required(record, "id", int)
+    user_id = required_field(record, "id", int)
     return HipcallUser(
         id=user_id,
-        name=_optional(record, "full_name", str)
-        or _optional(record, "name", str)
+        name=optional_field(record, "full_name", str)
+        or optional_field(record, "name", str)
         or f"User {user_id}",
-        status=_required(record, "status", str),
-        email=_optional(record, "email", str) or None,
-        title=_optional(record, "title", str) or None,
-        owner=_optional(record, "owner", bool) or False,
-        default_extension_id=_optional(record, "default_extension_id", int),
-        last_logged_in=_optional_time(record, "last_logged_in"),
+        status=required_field(record, "status", str),
+        email=optional_field(record, "email", str) or None,
+        title=optional_field(record, "title", str) or None,
+        owner=optional_field(record, "owner", bool) or False,
+        default_extension_id=optional_field(record, "default_extension_id", int),
+        last_logged_in=optional_time(record, "last_logged_in"),
     )
 
 
 def parse_call(record: Mapping[str, Any]) -> HipcallCall:
     """A call from its list representation."""
-    missing_call = _required(record, "missing_call", bool)
-    reason_code = _optional(record, "missing_call_reason", int)
-    direction = _optional(record, "direction", int)
+    missing_call = required_field(record, "missing_call", bool)
+    reason_code = optional_field(record, "missing_call_reason", int)
+    direction = optional_field(record, "direction", int)
     return HipcallCall(
-        uuid=_required(record, "uuid", str),
-        started_at=_required_time(record, "started_at"),
-        ended_at=_optional_time(record, "ended_at"),
+        uuid=required_field(record, "uuid", str),
+        started_at=required_time(record, "started_at"),
+        ended_at=optional_time(record, "ended_at"),
         missing_call=missing_call,
         reason=MISSED_CALL_REASONS.get(reason_code or 0, UNKNOWN_REASON)
         if missing_call
         else None,
         direction=DIRECTIONS.get(direction or 0),
-        user_id=_optional(record, "user_id", int),
-        caller_number=_optional(record, "caller_number", str),
-        callee_number=_optional(record, "callee_number", str),
-        call_duration=_optional(record, "call_duration", int),
+        user_id=optional_field(record, "user_id", int),
+        caller_number=optional_field(record, "caller_number", str),
+        callee_number=optional_field(record, "callee_number", str),
+        call_duration=optional_field(record, "call_duration", int),
     )
 
 
@@ -232,22 +178,7 @@ class HipcallClient(HttpClient):
         data = body.get("data")
         if not isinstance(data, list):
             raise CommHubResponseError("list without data")
-        items: list[T] = []
-        malformed: list[MalformedRecord] = []
-        for record in data:
-            if not isinstance(record, dict):
-                malformed.append(MalformedRecord(None, "record"))
-                continue
-            try:
-                items.append(parse(record))
-            except MalformedRecordError as err:
-                identity = record.get("uuid", record.get("id"))
-                malformed.append(
-                    MalformedRecord(
-                        str(identity) if isinstance(identity, str | int) else None,
-                        err.field,
-                    )
-                )
+        items, malformed = parse_records(data, parse)
         return Page(items, malformed, _next_page(body.get("links")))
 
     async def _all_pages[T](
@@ -275,7 +206,9 @@ class HipcallClient(HttpClient):
         """Extension numbers by extension id."""
 
         def parse(record: Mapping[str, Any]) -> tuple[int, str]:
-            return _required(record, "id", int), _required(record, "number", str)
+            return required_field(record, "id", int), required_field(
+                record, "number", str
+            )
 
         return dict((await self._all_pages("/extensions", parse)).items)
 
