@@ -1,6 +1,7 @@
 """Fixtures: a real sandbox server on 127.0.0.1 and Hipmob entries pointed at it."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import hashlib
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -18,6 +19,11 @@ FRIEND_2 = "5813cd68-402f-4836-8f9e-acf1aaaf937d"
 API_KEY = "hipmob-sandbox-key"
 HIPCALL_TOKEN = "hipcall-sandbox-token"
 HIPCALL_OWNER = "12"  # the seeded Hipcall user marked as the account's owner
+IP1_KEY = "ip1-sandbox-key"
+IP1_ACCOUNT_ID = hashlib.sha256(IP1_KEY.encode()).hexdigest()
+IP1_PARTICIPANT = "46701234567"  # seeded: three messages, the newest inbound
+IP1_NAME = "Pharmacy"  # seeded: one inbound message from a sender name
+IP1_WEBHOOK_ID = "ip1-test-webhook-id"
 
 
 @pytest.fixture(autouse=True)
@@ -73,18 +79,25 @@ def hipmob_entry(
 type SetupEntry = Callable[..., Awaitable[MockConfigEntry]]
 
 
-@pytest.fixture
-def setup_hipmob(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
-    """Add a Hipmob entry (keyword arguments as for `hipmob_entry`) and set it up."""
+def _setup_factory(
+    hass: HomeAssistant, make_entry: Callable[..., MockConfigEntry]
+) -> SetupEntry:
+    """Add an entry made by `make_entry(**kwargs)` and set it up."""
 
     async def setup(**kwargs: Any) -> MockConfigEntry:
-        entry = hipmob_entry(sandbox_url, **kwargs)
+        entry = make_entry(**kwargs)
         entry.add_to_hass(hass)
         await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
         return entry
 
     return setup
+
+
+@pytest.fixture
+def setup_hipmob(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
+    """Add a Hipmob entry (keyword arguments as for `hipmob_entry`) and set it up."""
+    return _setup_factory(hass, lambda **kw: hipmob_entry(sandbox_url, **kw))
 
 
 def hipcall_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
@@ -105,12 +118,33 @@ def hipcall_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
 @pytest.fixture
 def setup_hipcall(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
     """Add a Hipcall entry (options as keyword arguments) and set it up."""
+    return _setup_factory(hass, lambda **kw: hipcall_entry(sandbox_url, **kw))
 
-    async def setup(**options: Any) -> MockConfigEntry:
-        entry = hipcall_entry(sandbox_url, **options)
-        entry.add_to_hass(hass)
-        await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
-        return entry
 
-    return setup
+def ip1_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
+    """An IP1 entry for the seeded account, following two seeded conversations."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="IP1 SMS",
+        unique_id=IP1_ACCOUNT_ID,
+        data={
+            "service": "ip1",
+            "api_key": IP1_KEY,
+            "base_url": f"{sandbox_url}/ip1",
+            "webhook_id": IP1_WEBHOOK_ID,
+            "cloudhook": False,
+        },
+        options={
+            "scan_interval": 60,
+            "participants": [IP1_PARTICIPANT, IP1_NAME],
+            "sender": "CommHub",
+            "delivery_reports": False,
+            **options,
+        },
+    )
+
+
+@pytest.fixture
+def setup_ip1(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
+    """Add an IP1 entry (options as keyword arguments) and set it up."""
+    return _setup_factory(hass, lambda **kw: ip1_entry(sandbox_url, **kw))

@@ -1,5 +1,6 @@
 """CommHub: Hipmob, Hipcall, Mobiniti and IP1 SMS in Home Assistant."""
 
+from collections.abc import Callable
 from typing import cast
 
 from homeassistant.const import Platform
@@ -13,11 +14,13 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import (
     CONF_DEVICES,
+    CONF_PARTICIPANTS,
     CONF_SERVICE,
     CONF_USERS,
     DOMAIN,
     SERVICE_HIPCALL,
     SERVICE_HIPMOB,
+    SERVICE_IP1,
 )
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
 from .data import CommHubConfigEntry, CommHubCoordinator
@@ -27,12 +30,22 @@ from .hipcall_coordinator import (
     HipcallCoordinator,
     user_identifier as hipcall_user,
 )
+from .ip1_coordinator import (
+    Ip1ConfigEntry,
+    Ip1Coordinator,
+    participant_identifier,
+    webhook_kind,
+)
 from .services import async_setup_services
+from .webhooks import async_remove_cloudhook, register_entry_webhook
 
 PLATFORMS = {
     SERVICE_HIPMOB: [Platform.BINARY_SENSOR, Platform.SELECT, Platform.SENSOR],
     SERVICE_HIPCALL: [Platform.EVENT, Platform.SENSOR],
+    SERVICE_IP1: [Platform.EVENT, Platform.SENSOR],
 }
+# Repair issues about one followed item of an entry: `<prefix><entry id>_<item>`.
+ITEM_ISSUE_PREFIXES = ("device_not_found_", "invalid_participant_")
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -47,16 +60,34 @@ def _platforms(entry: CommHubConfigEntry) -> list[Platform]:
     return PLATFORMS[entry.data[CONF_SERVICE]]
 
 
+def _coordinator(hass: HomeAssistant, entry: CommHubConfigEntry) -> CommHubCoordinator:
+    """The coordinator of the entry's service."""
+    service = entry.data[CONF_SERVICE]
+    if service == SERVICE_HIPCALL:
+        return HipcallCoordinator(hass, cast("HipcallConfigEntry", entry))
+    if service == SERVICE_IP1:
+        return Ip1Coordinator(hass, cast("Ip1ConfigEntry", entry))
+    return HipmobCoordinator(hass, cast("HipmobConfigEntry", entry))
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> bool:
-    """Poll the account, then set up its entities."""
-    coordinator: CommHubCoordinator
-    if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
-        coordinator = HipcallCoordinator(hass, cast("HipcallConfigEntry", entry))
-    else:
-        coordinator = HipmobCoordinator(hass, cast("HipmobConfigEntry", entry))
+    """Poll the account, then set up its entities (and its webhook)."""
+    coordinator = _coordinator(hass, entry)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     _sync_devices(hass, entry)
+    if isinstance(coordinator, Ip1Coordinator):
+        entry.async_on_unload(
+            register_entry_webhook(
+                hass,
+                entry,
+                {
+                    "inbound_message": coordinator.async_handle_inbound,
+                    "delivery_report": coordinator.async_handle_report,
+                },
+                webhook_kind,
+            )
+        )
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
 
@@ -68,10 +99,27 @@ async def async_unload_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> None:
     """Drop the repair issues and stored state a removed entry leaves behind."""
-    _delete_device_issues(hass, entry.entry_id, keep=set())
+    _delete_item_issues(hass, entry.entry_id, keep=set())
     ir.async_delete_issue(hass, DOMAIN, f"payment_required_{entry.entry_id}")
-    if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
+    service = entry.data[CONF_SERVICE]
+    if service == SERVICE_HIPCALL:
         await HipcallCoordinator.async_remove_store(hass, entry)
+    elif service == SERVICE_IP1:
+        await Ip1Coordinator.async_remove_store(hass, entry)
+        await async_remove_cloudhook(hass, entry)
+
+
+def _followed_lists(
+    coordinator: HipmobCoordinator | Ip1Coordinator,
+) -> list[tuple[str, Callable[[str], str]]]:
+    """Each option list of followed items, with the device identifier of an item."""
+    if isinstance(coordinator, Ip1Coordinator):
+        entry = coordinator.config_entry
+        return [(CONF_PARTICIPANTS, lambda p: participant_identifier(entry, p))]
+    return [
+        (CONF_DEVICES, lambda d: tracked_device_identifier(coordinator, d)),
+        (CONF_USERS, lambda u: user_identifier(coordinator, u)),
+    ]
 
 
 async def async_remove_config_entry_device(
@@ -84,14 +132,11 @@ async def async_remove_config_entry_device(
         # A user still in the account would come straight back.
         return not identifiers & _expected_identifiers(coordinator)
     options = dict(entry.options)
-    for key, make_identifier in (
-        (CONF_DEVICES, tracked_device_identifier),
-        (CONF_USERS, user_identifier),
-    ):
+    for key, make_identifier in _followed_lists(coordinator):
         kept = [
             item
             for item in options.get(key, [])
-            if make_identifier(coordinator, item) not in identifiers
+            if make_identifier(item) not in identifiers
         ]
         if kept != options.get(key, []):
             options[key] = kept
@@ -108,6 +153,11 @@ def _expected_identifiers(coordinator: CommHubCoordinator) -> set[str]:
         return {
             entry.entry_id,
             *(hipcall_user(entry, u) for u in coordinator.data.users),
+        }
+    if isinstance(coordinator, Ip1Coordinator):
+        return {
+            entry.entry_id,
+            *(participant_identifier(entry, p) for p in coordinator.participants),
         }
     return {
         entry.entry_id,
@@ -130,16 +180,17 @@ def _sync_devices(hass: HomeAssistant, entry: CommHubConfigEntry) -> None:
                 device.id, remove_config_entry_id=entry.entry_id
             )
     if isinstance(coordinator, HipmobCoordinator):
-        _delete_device_issues(hass, entry.entry_id, keep=set(coordinator.device_ids))
+        _delete_item_issues(hass, entry.entry_id, keep=set(coordinator.device_ids))
+    elif isinstance(coordinator, Ip1Coordinator):
+        _delete_item_issues(hass, entry.entry_id, keep=set(coordinator.participants))
 
 
-def _delete_device_issues(hass: HomeAssistant, entry_id: str, keep: set[str]) -> None:
-    """Delete the entry's device issues except those of devices in `keep`."""
-    prefix = f"device_not_found_{entry_id}_"
+def _delete_item_issues(hass: HomeAssistant, entry_id: str, keep: set[str]) -> None:
+    """Delete the entry's issues about followed items, except those in `keep`."""
+    prefixes = tuple(f"{prefix}{entry_id}_" for prefix in ITEM_ISSUE_PREFIXES)
     for domain, issue_id in list(ir.async_get(hass).issues):
-        if (
-            domain == DOMAIN
-            and issue_id.startswith(prefix)
-            and issue_id.removeprefix(prefix) not in keep
-        ):
+        if domain != DOMAIN or not issue_id.startswith(prefixes):
+            continue
+        item = issue_id.split(f"{entry_id}_", 1)[1]
+        if item not in keep:
             ir.async_delete_issue(hass, DOMAIN, issue_id)

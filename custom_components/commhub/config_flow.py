@@ -1,18 +1,27 @@
 """Config flow: one entry per account of one service."""
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+import hashlib
 from typing import Any
 
+from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_SCAN_INTERVAL
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_API_TOKEN,
+    CONF_SCAN_INTERVAL,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -23,33 +32,56 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.typing import UNDEFINED, UndefinedType
 import voluptuous as vol
 
-from .api import CommHubApiError, CommHubAuthError, CommHubPaymentRequiredError
+from .api import (
+    CommHubApiError,
+    CommHubAuthError,
+    CommHubPaymentRequiredError,
+    CommHubRequestError,
+)
 from .api.hipcall import HIPCALL_API_URL, HipcallClient, HipcallUser
 from .api.hipmob import HIPMOB_API_URL, HipmobApp, HipmobClient
+from .api.ip1 import IP1_API_URL, SENDER_RE, Ip1Client, normalise_participant
 from .const import (
     CONF_ACCOUNT,
     CONF_ADVANCED,
     CONF_APP,
     CONF_BASE_URL,
+    CONF_CLOUDHOOK,
+    CONF_DELIVERY_REPORTS,
     CONF_DEVICES,
+    CONF_PARTICIPANTS,
+    CONF_SENDER,
     CONF_SERVICE,
     CONF_USERS,
     DEFAULT_HIPCALL_SCAN_INTERVAL,
     DEFAULT_HIPMOB_SCAN_INTERVAL,
+    DEFAULT_IP1_SCAN_INTERVAL,
     DOMAIN,
     HIPCALL_SCAN_INTERVAL_RANGE,
     HIPMOB_SCAN_INTERVAL_RANGE,
+    IP1_SCAN_INTERVAL_RANGE,
     LOGGER,
     SERVICE_HIPCALL,
     SERVICE_HIPMOB,
+    SERVICE_IP1,
 )
 from .data import CommHubConfigEntry
+from .ip1_coordinator import WEBHOOK_KINDS
+from .webhooks import async_webhook_url, kind_urls
 
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 LIST_OF_TEXT = TextSelector(TextSelectorConfig(multiple=True))
-SERVICE_NAMES = {SERVICE_HIPMOB: "Hipmob", SERVICE_HIPCALL: "Hipcall"}
+SERVICE_NAMES = {
+    SERVICE_HIPMOB: "Hipmob",
+    SERVICE_HIPCALL: "Hipcall",
+    SERVICE_IP1: "IP1 SMS",
+}
+# A number to ask about when no participant is followed yet: any answer but 401
+# proves the key (a 404 "no messages" included).
+IP1_PROBE_PARTICIPANT = "46700000000"
 
 
 def _advanced_section(base_url: str) -> section:
@@ -90,6 +122,29 @@ def _placeholders(entry: CommHubConfigEntry) -> dict[str, str]:
     }
 
 
+def ip1_account_id(api_key: str) -> str:
+    """An IP1 entry's identity: a hash of its key (IP1 has no account id to ask)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _unique_id(entry: CommHubConfigEntry, secret: str) -> str | UndefinedType:
+    """The unique id new credentials give the entry, where it derives from them."""
+    if entry.data[CONF_SERVICE] == SERVICE_IP1:
+        return ip1_account_id(secret)
+    return UNDEFINED
+
+
+def _participants(values: Any) -> tuple[list[str], str | None]:
+    """Participants as IP1 wants them, and the first that is not valid."""
+    participants: list[str] = []
+    for value in _clean_list(values):
+        participant = normalise_participant(value)
+        if participant is None:
+            return [], value
+        participants.append(participant)
+    return list(dict.fromkeys(participants)), None
+
+
 def _clean_list(values: Any) -> list[str]:
     """Trimmed, non-empty, de-duplicated items in the order given."""
     return list(dict.fromkeys(v.strip() for v in values or [] if v and v.strip()))
@@ -113,6 +168,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with nothing validated."""
         self._credentials: dict[str, str] = {}
         self._apps: list[HipmobApp] = []
+        self._invalid_participant = ""
 
     @staticmethod
     @callback
@@ -125,7 +181,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Which service this account belongs to."""
         return self.async_show_menu(
-            step_id="user", menu_options=[SERVICE_HIPMOB, SERVICE_HIPCALL]
+            step_id="user", menu_options=[SERVICE_HIPMOB, SERVICE_HIPCALL, SERVICE_IP1]
         )
 
     async def _checked[T](
@@ -170,6 +226,29 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         elif users and expected_account not in (None, hipcall_account_id(users)):
             errors = {"base": "wrong_account"}
         return users, errors
+
+    async def _validate_ip1(
+        self, api_key: str, base_url: str, participants: list[str]
+    ) -> dict[str, str]:
+        """Errors of an IP1 key: each followed conversation must be readable."""
+        client = Ip1Client(async_get_clientsession(self.hass), api_key, base_url)
+
+        async def read_conversations() -> list[str]:
+            for participant in participants or [IP1_PROBE_PARTICIPANT]:
+                try:
+                    await client.conversation_page(participant, limit=1)
+                except CommHubRequestError as err:
+                    if err.status != 400:
+                        raise
+                    self._invalid_participant = participant
+                    return []
+            return participants
+
+        self._invalid_participant = ""
+        _, errors = await self._checked(base_url, read_conversations)
+        if not errors and self._invalid_participant:
+            errors = {CONF_PARTICIPANTS: "invalid_participant"}
+        return errors
 
     async def async_step_hipmob(
         self, user_input: dict[str, Any] | None = None
@@ -276,6 +355,62 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def async_step_ip1(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """IP1 API key and the conversations to follow."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = _base_url(user_input)
+            api_key = user_input[CONF_API_KEY].strip()
+            participants, invalid = _participants(user_input.get(CONF_PARTICIPANTS))
+            if invalid is not None:
+                self._invalid_participant = invalid
+                errors = {CONF_PARTICIPANTS: "invalid_participant"}
+            else:
+                await self.async_set_unique_id(ip1_account_id(api_key))
+                self._abort_if_unique_id_configured()
+                errors = await self._validate_ip1(api_key, base_url, participants)
+            if not errors:
+                webhook_id = async_generate_id()
+                url, cloudhook = await async_webhook_url(self.hass, webhook_id)
+                urls = kind_urls(url, WEBHOOK_KINDS)
+                return self.async_create_entry(
+                    title="IP1 SMS",
+                    data={
+                        CONF_SERVICE: SERVICE_IP1,
+                        CONF_API_KEY: api_key,
+                        CONF_BASE_URL: base_url,
+                        CONF_WEBHOOK_ID: webhook_id,
+                        CONF_CLOUDHOOK: cloudhook,
+                    },
+                    options={
+                        CONF_SCAN_INTERVAL: DEFAULT_IP1_SCAN_INTERVAL.seconds,
+                        CONF_PARTICIPANTS: participants,
+                        CONF_DELIVERY_REPORTS: False,
+                    },
+                    description="ip1" if urls else "ip1_no_url",
+                    description_placeholders={
+                        "inbound_url": urls.get("inbound_message", ""),
+                        "report_url": urls.get("delivery_report", ""),
+                    },
+                )
+        return self.async_show_form(
+            step_id="ip1",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_API_KEY): PASSWORD,
+                        **_tracking_schema({}, (CONF_PARTICIPANTS,)),
+                        vol.Required(CONF_ADVANCED): _advanced_section(IP1_API_URL),
+                    }
+                ),
+                user_input,
+            ),
+            description_placeholders={"participant": self._invalid_participant},
+            errors=errors,
+        )
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
@@ -289,6 +424,13 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
             _, errors = await self._validate_hipcall(secret, base_url, entry.unique_id)
             return errors
+        if entry.data[CONF_SERVICE] == SERVICE_IP1:
+            other = self.hass.config_entries.async_entry_for_domain_unique_id(
+                DOMAIN, ip1_account_id(secret)
+            )
+            if other is not None and other.entry_id != entry.entry_id:
+                return {"base": "already_configured"}
+            return await self._validate_ip1(secret, base_url, [])
         apps, errors = await self._validate(entry.data[CONF_ACCOUNT], secret, base_url)
         if not errors and entry.data[CONF_APP] not in {a.id for a in apps}:
             errors = {"base": "app_not_found"}
@@ -306,7 +448,9 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._revalidate(entry, secret, entry.data[CONF_BASE_URL])
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates={secret_key: secret}
+                    entry,
+                    data_updates={secret_key: secret},
+                    unique_id=_unique_id(entry, secret),
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
@@ -332,6 +476,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
                         secret_key: user_input[secret_key],
                         CONF_BASE_URL: base_url,
                     },
+                    unique_id=_unique_id(entry, user_input[secret_key]),
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -349,14 +494,40 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 # Per service: (min, max) of the poll interval, its default, and the lists to follow.
-OPTIONS = {
+OPTIONS: dict[str, tuple[tuple[int, int], timedelta, tuple[str, ...]]] = {
     SERVICE_HIPMOB: (
         HIPMOB_SCAN_INTERVAL_RANGE,
         DEFAULT_HIPMOB_SCAN_INTERVAL,
         (CONF_DEVICES, CONF_USERS),
     ),
     SERVICE_HIPCALL: (HIPCALL_SCAN_INTERVAL_RANGE, DEFAULT_HIPCALL_SCAN_INTERVAL, ()),
+    SERVICE_IP1: (
+        IP1_SCAN_INTERVAL_RANGE,
+        DEFAULT_IP1_SCAN_INTERVAL,
+        (CONF_PARTICIPANTS,),
+    ),
 }
+
+
+def _ip1_options(
+    user_input: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    """IP1's own options (normalised), form errors, and the participant at fault."""
+    participants, invalid = _participants(user_input.get(CONF_PARTICIPANTS))
+    if invalid is not None:
+        return {}, {CONF_PARTICIPANTS: "invalid_participant"}, invalid
+    sender = str(user_input.get(CONF_SENDER) or "").strip()
+    if sender and not SENDER_RE.fullmatch(sender):
+        return {}, {CONF_SENDER: "invalid_sender"}, ""
+    return (
+        {
+            CONF_PARTICIPANTS: participants,
+            CONF_SENDER: sender,
+            CONF_DELIVERY_REPORTS: bool(user_input.get(CONF_DELIVERY_REPORTS)),
+        },
+        {},
+        "",
+    )
 
 
 class CommHubOptionsFlow(OptionsFlowWithReload):
@@ -366,32 +537,54 @@ class CommHubOptionsFlow(OptionsFlowWithReload):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """One form for all options."""
-        (low, high), default, lists = OPTIONS[self.config_entry.data[CONF_SERVICE]]
+        service = self.config_entry.data[CONF_SERVICE]
+        (low, high), default, lists = OPTIONS[service]
+        errors: dict[str, str] = {}
+        invalid = ""
         if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-                    **{key: _clean_list(user_input.get(key)) for key in lists},
-                }
-            )
-        options = self.config_entry.options
+            options = {
+                CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
+                **{key: _clean_list(user_input.get(key)) for key in lists},
+            }
+            if service == SERVICE_IP1:
+                ip1_options, errors, invalid = _ip1_options(user_input)
+                options.update(ip1_options)
+            if not errors:
+                return self.async_create_entry(data=options)
+        current = self.config_entry.options
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_SCAN_INTERVAL,
+                default=current.get(CONF_SCAN_INTERVAL, default.seconds),
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=low,
+                    max=high,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            **_tracking_schema(current, lists),
+        }
+        if service == SERVICE_IP1:
+            schema[
+                vol.Optional(
+                    CONF_SENDER,
+                    description={"suggested_value": current.get(CONF_SENDER)},
+                )
+            ] = str
+            schema[
+                vol.Required(
+                    CONF_DELIVERY_REPORTS,
+                    default=current.get(CONF_DELIVERY_REPORTS, False),
+                )
+            ] = BooleanSelector()
         return self.async_show_form(
             step_id="init",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_SCAN_INTERVAL,
-                        default=options.get(CONF_SCAN_INTERVAL, default.seconds),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=low,
-                            max=high,
-                            step=1,
-                            unit_of_measurement="s",
-                            mode=NumberSelectorMode.BOX,
-                        )
-                    ),
-                    **_tracking_schema(options, lists),
-                }
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(schema), user_input
             ),
+            description_placeholders={"participant": invalid},
+            errors=errors,
         )

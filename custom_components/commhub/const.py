@@ -14,13 +14,22 @@ CONF_ACCOUNT: Final = "account"
 CONF_APP: Final = "app"
 CONF_DEVICES: Final = "devices"
 CONF_USERS: Final = "users"
+CONF_PARTICIPANTS: Final = "participants"
+CONF_SENDER: Final = "sender"
+CONF_DELIVERY_REPORTS: Final = "delivery_reports"
+CONF_CLOUDHOOK: Final = "cloudhook"
 
 SERVICE_HIPMOB: Final = "hipmob"
 SERVICE_HIPCALL: Final = "hipcall"
+SERVICE_IP1: Final = "ip1"
 
 EVENT_MISSED_CALL: Final = "commhub_missed_call"
+EVENT_INBOUND_MESSAGE: Final = "commhub_inbound_message"
+EVENT_DELIVERY_REPORT: Final = "commhub_delivery_report"
 
 DEFAULT_HIPMOB_SCAN_INTERVAL: Final = timedelta(seconds=60)
 HIPMOB_SCAN_INTERVAL_RANGE: Final = (10, 3600)
 DEFAULT_HIPCALL_SCAN_INTERVAL: Final = timedelta(seconds=30)
 HIPCALL_SCAN_INTERVAL_RANGE: Final = (10, 3600)
+DEFAULT_IP1_SCAN_INTERVAL: Final = timedelta(seconds=60)
+IP1_SCAN_INTERVAL_RANGE: Final = (30, 3600)

@@ -4,6 +4,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .coordinator import HipmobCoordinator
 from .hipcall_coordinator import HipcallCoordinator
+from .ip1_coordinator import Ip1Coordinator
 
-type CommHubCoordinator = HipmobCoordinator | HipcallCoordinator
+type CommHubCoordinator = HipmobCoordinator | HipcallCoordinator | Ip1Coordinator
 type CommHubConfigEntry = ConfigEntry[CommHubCoordinator]

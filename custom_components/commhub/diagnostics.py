@@ -4,13 +4,15 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN
+from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ACCOUNT, CONF_USERS
+from .const import CONF_ACCOUNT, CONF_PARTICIPANTS, CONF_SENDER, CONF_USERS
 from .coordinator import HipmobCoordinator
-from .data import CommHubConfigEntry
+from .data import CommHubConfigEntry, CommHubCoordinator
 from .hipcall_coordinator import HipcallCoordinator
+from .ip1_coordinator import WEBHOOK_KINDS, Ip1Coordinator
+from .webhooks import async_entry_webhook_urls, redact_webhook_urls
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -25,6 +27,9 @@ TO_REDACT = {
     "userdata",
     "title",
     "unique_id",
+    CONF_WEBHOOK_ID,
+    CONF_PARTICIPANTS,
+    CONF_SENDER,
 }
 
 
@@ -36,12 +41,18 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "last_update_success": coordinator.last_update_success,
-        **(
-            _hipcall(coordinator)
-            if isinstance(coordinator, HipcallCoordinator)
-            else _hipmob(coordinator)
-        ),
+        **await _service_diagnostics(hass, coordinator),
     }
+
+
+async def _service_diagnostics(
+    hass: HomeAssistant, coordinator: CommHubCoordinator
+) -> dict[str, Any]:
+    if isinstance(coordinator, HipcallCoordinator):
+        return _hipcall(coordinator)
+    if isinstance(coordinator, Ip1Coordinator):
+        return await _ip1(hass, coordinator)
+    return _hipmob(coordinator)
 
 
 def _hipmob(coordinator: HipmobCoordinator) -> dict[str, Any]:
@@ -78,5 +89,35 @@ def _hipcall(coordinator: HipcallCoordinator) -> dict[str, Any]:
         else None,
         "requests_in_rate_window": coordinator.client.budget.used
         if coordinator.client.budget
+        else None,
+    }
+
+
+async def _ip1(hass: HomeAssistant, coordinator: Ip1Coordinator) -> dict[str, Any]:
+    """Counts and times only: participants and message texts are personal data."""
+    entry = coordinator.config_entry
+    data = coordinator.data
+    ledger = coordinator.ledger
+    urls = await async_entry_webhook_urls(hass, entry, WEBHOOK_KINDS)
+    return {
+        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
+        "participants": len(coordinator.participants),
+        "invalid_participants": len(data.invalid),
+        "conversations": [
+            {
+                "status": message.status,
+                "created": message.created,
+                "length": len(message.body),
+            }
+            if message
+            else None
+            for message in data.newest.values()
+        ],
+        "history": {
+            "baseline_at": ledger.baseline_at,
+            "messages_remembered": len(ledger.seen),
+            "reports_remembered": len(ledger.reports),
+        }
+        if ledger
         else None,
     }

@@ -6,12 +6,14 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.hipcall import HipcallUser
-from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL
+from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL, SERVICE_IP1
 from .coordinator import HipmobCoordinator, TrackedDevice
 from .hipcall_coordinator import HipcallCoordinator, user_identifier as hipcall_user
+from .ip1_coordinator import Ip1Coordinator, participant_identifier
 
 SERVICE_MODELS = {
     SERVICE_HIPCALL: ("Hipcall", "Hipcall account"),
+    SERVICE_IP1: ("IP1", "IP1 SMS account"),
 }
 
 
@@ -128,21 +130,27 @@ class HipmobUserEntity(HipmobEntity):
         return super().available and self.user_status is not None
 
 
-class HipcallEntity(CoordinatorEntity[HipcallCoordinator]):
-    """An entity of a Hipcall account, on the account's own device."""
+class AccountEntity[CoordinatorT: HipcallCoordinator | Ip1Coordinator](
+    CoordinatorEntity[CoordinatorT]
+):
+    """An entity of an account, on the account's own (service) device."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, coordinator: HipcallCoordinator, description: EntityDescription
+        self, coordinator: CoordinatorT, description: EntityDescription
     ) -> None:
         """Attach the entity to the account's service device."""
         super().__init__(coordinator)
         entry = coordinator.config_entry
         self.entity_description = description
-        self._attr_unique_id = (
-            f"hipcall_{entry.unique_id or entry.entry_id}_{description.key}"
+        # IP1's unique_id is a hash of the key: entity ids never derive from secrets.
+        account = (
+            entry.entry_id
+            if entry.data[CONF_SERVICE] == SERVICE_IP1
+            else entry.unique_id or entry.entry_id
         )
+        self._attr_unique_id = f"{entry.data[CONF_SERVICE]}_{account}_{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})
 
 
@@ -180,3 +188,34 @@ class HipcallUserEntity(CoordinatorEntity[HipcallCoordinator]):
     def available(self) -> bool:
         """Unavailable when the poll failed or the user is gone."""
         return super().available and self.user is not None
+
+
+class Ip1ParticipantEntity(CoordinatorEntity[Ip1Coordinator]):
+    """An entity of one followed IP1 conversation, on the participant's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: Ip1Coordinator,
+        description: EntityDescription,
+        participant: str,
+    ) -> None:
+        """Name the device after the participant (a number or a sender name)."""
+        super().__init__(coordinator)
+        identifier = participant_identifier(coordinator.config_entry, participant)
+        self.entity_description = description
+        self.participant = participant
+        self._attr_unique_id = f"{identifier}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, identifier)},
+            name=participant,
+            manufacturer="IP1",
+            model="IP1 SMS conversation",
+            via_device_id=coordinator.service_device_id,
+        )
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the poll failed or IP1 calls the participant invalid."""
+        return super().available and self.participant in self.coordinator.data.newest

@@ -70,9 +70,15 @@ def update_failed(
 
 
 def action_failed(
-    hass: HomeAssistant, entry: ConfigEntry, err: CommHubApiError
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    err: CommHubApiError,
+    input_statuses: tuple[int, ...] = (422,),
 ) -> HomeAssistantError:
-    """What a failed action raises; bad credentials also start reauth."""
+    """What a failed action raises; bad credentials also start reauth.
+
+    `input_statuses` are the statuses with which the service refuses bad fields.
+    """
     if isinstance(err, CommHubAuthError):
         entry.async_start_reauth(hass)
         return HomeAssistantError(
@@ -80,7 +86,7 @@ def action_failed(
         )
     if isinstance(err, CommHubPaymentRequiredError):
         _create_payment_issue(hass, entry)
-    if isinstance(err, CommHubRequestError) and err.status == 422:
+    if isinstance(err, CommHubRequestError) and err.status in input_statuses:
         # The service checked the fields and named what is wrong: bad input.
         return ServiceValidationError(
             translation_domain=DOMAIN,

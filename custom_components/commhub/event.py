@@ -1,6 +1,7 @@
-"""Event entity: a Hipcall account's missed calls."""
+"""Event entities: what an account reports on the bus, one entity per kind."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
@@ -8,20 +9,43 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.hipcall import MISSED_CALL_REASONS, UNKNOWN_REASON
-from .const import EVENT_MISSED_CALL
+from .const import EVENT_INBOUND_MESSAGE, EVENT_MISSED_CALL
 from .data import CommHubConfigEntry
-from .entity import HipcallEntity
+from .entity import AccountEntity
 from .hipcall_coordinator import HipcallCoordinator
+from .ip1_coordinator import Ip1Coordinator
 
 PARALLEL_UPDATES = 0
 
-MISSED_CALL = EventEntityDescription(
+# The bus event's routing fields; the rest describes what happened.
+ROUTING_KEYS = frozenset({"config_entry_id", "service"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusEventDescription(EventEntityDescription):
+    """An event entity that mirrors one bus event type of its entry.
+
+    `type_key` names the data field holding the event type (and is left out of
+    the attributes); without it the entity has the single type `key`.
+    """
+
+    bus_event: str
+    type_key: str | None = None
+
+
+MISSED_CALL = BusEventDescription(
     key="missed_call",
     translation_key="missed_call",
     event_types=[*MISSED_CALL_REASONS.values(), UNKNOWN_REASON],
+    bus_event=EVENT_MISSED_CALL,
+    type_key="reason",
 )
-# The bus event's routing fields; the rest describes the call.
-ROUTING_KEYS = ("config_entry_id", "service", "reason")
+INBOUND_MESSAGE = BusEventDescription(
+    key="inbound_message",
+    translation_key="inbound_message",
+    event_types=["inbound_message"],
+    bus_event=EVENT_INBOUND_MESSAGE,
+)
 
 
 async def async_setup_entry(
@@ -29,14 +53,18 @@ async def async_setup_entry(
     entry: CommHubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The missed-call event entity of a Hipcall account."""
+    """The event entities of the entry's service."""
     coordinator = entry.runtime_data
     if isinstance(coordinator, HipcallCoordinator):
-        async_add_entities([HipcallMissedCallEvent(coordinator, MISSED_CALL)])
+        async_add_entities([BusEventEntity(coordinator, MISSED_CALL)])
+    elif isinstance(coordinator, Ip1Coordinator):
+        async_add_entities([BusEventEntity(coordinator, INBOUND_MESSAGE)])
 
 
-class HipcallMissedCallEvent(HipcallEntity, EventEntity):
-    """Triggers with each missed call the account reports, once."""
+class BusEventEntity(AccountEntity[HipcallCoordinator | Ip1Coordinator], EventEntity):
+    """Triggers with each event of its kind the account reports, once."""
+
+    entity_description: BusEventDescription
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -49,16 +77,19 @@ class HipcallMissedCallEvent(HipcallEntity, EventEntity):
 
         self.async_on_remove(
             self.hass.bus.async_listen(
-                EVENT_MISSED_CALL, self._handle_missed_call, event_filter=of_this_entry
+                self.entity_description.bus_event,
+                self._handle_bus_event,
+                event_filter=of_this_entry,
             )
         )
 
     @callback
-    def _handle_missed_call(self, event: Event) -> None:
-        data = event.data
+    def _handle_bus_event(self, event: Event) -> None:
+        type_key = self.entity_description.type_key
+        hidden = ROUTING_KEYS | {type_key} if type_key else ROUTING_KEYS
         self._trigger_event(
-            data["reason"],
-            {key: value for key, value in data.items() if key not in ROUTING_KEYS},
+            event.data[type_key] if type_key else self.entity_description.key,
+            {key: value for key, value in event.data.items() if key not in hidden},
         )
         self.async_write_ha_state()
 

@@ -1,4 +1,4 @@
-"""Sensors: Hipmob pending messages and availability; Hipcall users and missed calls."""
+"""Sensors: Hipmob devices and users, Hipcall users and missed calls, IP1 chats."""
 
 from datetime import datetime
 from typing import Any, override
@@ -17,12 +17,14 @@ from .api.hipmob import USER_STATUSES
 from .coordinator import HipmobCoordinator
 from .data import CommHubConfigEntry
 from .entity import (
-    HipcallEntity,
+    AccountEntity,
     HipcallUserEntity,
     HipmobDeviceEntity,
     HipmobUserEntity,
+    Ip1ParticipantEntity,
 )
 from .hipcall_coordinator import HipcallCoordinator
+from .ip1_coordinator import Ip1Coordinator
 
 PARALLEL_UPDATES = 0
 
@@ -51,6 +53,12 @@ LAST_MISSED_CALL = SensorEntityDescription(
     device_class=SensorDeviceClass.TIMESTAMP,
 )
 
+LAST_MESSAGE = SensorEntityDescription(
+    key="last_message", translation_key="last_message"
+)
+# A state longer than this is refused by Home Assistant.
+MAX_STATE_LENGTH = 255
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -61,6 +69,11 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     if isinstance(coordinator, HipcallCoordinator):
         _add_hipcall_sensors(entry, coordinator, async_add_entities)
+    elif isinstance(coordinator, Ip1Coordinator):
+        async_add_entities(
+            Ip1LastMessageSensor(coordinator, LAST_MESSAGE, participant)
+            for participant in coordinator.participants
+        )
     else:
         _add_hipmob_sensors(coordinator, async_add_entities)
 
@@ -153,7 +166,7 @@ class HipcallUserStatusSensor(HipcallUserEntity, SensorEntity):
         }
 
 
-class HipcallMissedTodaySensor(HipcallEntity, SensorEntity):
+class HipcallMissedTodaySensor(AccountEntity[HipcallCoordinator], SensorEntity):
     """Missed calls received since local midnight."""
 
     @override
@@ -176,10 +189,36 @@ class HipcallMissedTodaySensor(HipcallEntity, SensorEntity):
         return self.coordinator.data.missed_today()
 
 
-class HipcallLastMissedSensor(HipcallEntity, SensorEntity):
+class HipcallLastMissedSensor(AccountEntity[HipcallCoordinator], SensorEntity):
     """When the newest missed call started."""
 
     @property
     def native_value(self) -> datetime | None:
         """The newest missed call's start time."""
         return self.coordinator.data.last_missed_at
+
+
+class Ip1LastMessageSensor(Ip1ParticipantEntity, SensorEntity):
+    """The newest message of a followed conversation, in either direction."""
+
+    @property
+    def native_value(self) -> str | None:
+        """The message's text, cut to what a state can hold."""
+        message = self.coordinator.data.newest.get(self.participant)
+        return message.body[:MAX_STATE_LENGTH] if message else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Who sent it to whom, when, and how far it got."""
+        message = self.coordinator.data.newest.get(self.participant)
+        if message is None:
+            return {}
+        return {
+            "direction": "inbound"
+            if message.inbound_from(self.participant)
+            else "outbound",
+            "status": message.status,
+            "sender": message.sender,
+            "recipient": message.recipient,
+            "created": message.created.isoformat(),
+        }

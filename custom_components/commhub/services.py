@@ -1,4 +1,4 @@
-"""Actions: send messages, manage Hipmob friend lists, Hipcall tasks and comments."""
+"""Actions: send messages (Hipmob, IP1), Hipmob friend lists, Hipcall tasks and comments."""
 
 import asyncio
 from collections.abc import Sequence
@@ -23,11 +23,22 @@ import voluptuous as vol
 
 from .api import CommHubApiError, CommHubRequestError
 from .api.hipmob import AUDIO_TYPE, BINARY_TYPE, JSON_TYPE
-from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL, SERVICE_HIPMOB
+from .api.ip1 import MAX_BODY_LENGTH, SENDER_RE, Ip1SentMessage, normalise_number
+from .const import (
+    CONF_DELIVERY_REPORTS,
+    CONF_SENDER,
+    CONF_SERVICE,
+    DOMAIN,
+    SERVICE_HIPCALL,
+    SERVICE_HIPMOB,
+    SERVICE_IP1,
+)
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
 from .data import CommHubConfigEntry
 from .errors import action_failed
 from .hipcall_coordinator import HipcallConfigEntry, HipcallCoordinator
+from .ip1_coordinator import Ip1ConfigEntry
+from .webhooks import async_entry_webhook_urls
 
 SERVICE_SEND_MESSAGE = "send_message"
 SERVICE_SET_FRIENDS = "set_friends"
@@ -238,8 +249,100 @@ async def _send_hipmob(
     )
 
 
+def _ip1_targets(values: Sequence[str]) -> list[str]:
+    """Phone numbers as IP1 wants them (digits only), each once."""
+    targets: list[str] = []
+    for value in _clean(values):
+        number = normalise_number(value)
+        if number is None:
+            raise _invalid("invalid_phone_number", number=value)
+        targets.append(number)
+    return list(dict.fromkeys(targets))
+
+
+def _ip1_text(data: dict[str, Any]) -> str:
+    """The SMS text; IP1 sends nothing else."""
+    for field in (ATTR_JSON, ATTR_FILE, ATTR_SEND_AT):
+        if field in data:
+            raise _invalid("field_not_supported", field=field, service=SERVICE_IP1)
+    if data[ATTR_AUTOCREATE]:
+        raise _invalid(
+            "field_not_supported", field=ATTR_AUTOCREATE, service=SERVICE_IP1
+        )
+    text = str(data.get(ATTR_MESSAGE, ""))
+    if not text.strip():
+        raise _invalid("empty_message")
+    if len(text) > MAX_BODY_LENGTH:
+        raise _invalid(
+            "message_too_long", length=str(len(text)), limit=str(MAX_BODY_LENGTH)
+        )
+    return text
+
+
+def _ip1_sender(data: dict[str, Any], entry: Ip1ConfigEntry) -> str:
+    """The action's sender, else the entry's default; 3-11 letters or a number."""
+    sender = str(data.get(ATTR_SENDER) or entry.options.get(CONF_SENDER) or "")
+    sender = sender.strip()
+    if not sender:
+        raise _invalid("sender_required")
+    if not SENDER_RE.fullmatch(sender):
+        raise _invalid("invalid_sender", sender=sender)
+    return sender
+
+
+def _ip1_result(message: Ip1SentMessage) -> dict[str, Any]:
+    """A recipient's result: IP1 queues (1xx), sends (2xx) or refuses (4xx/5xx)."""
+    code = message.status
+    failed = code is not None and code >= 400
+    return {
+        "to": message.recipient,
+        "status": "failed" if failed else "sent" if code and code >= 200 else "queued",
+        "id": message.id,
+        "error": f"IP1 status {code}" if failed else None,
+    }
+
+
+async def _send_ip1(call: ServiceCall, entry: Ip1ConfigEntry) -> ServiceResponse:
+    """One batch to every recipient; reports come back to the entry's webhook."""
+    targets = _ip1_targets(call.data[ATTR_TO])
+    if not targets:
+        raise _invalid("no_targets")
+    text = _ip1_text(call.data)
+    sender = _ip1_sender(call.data, entry)
+    report_url = None
+    if entry.options.get(CONF_DELIVERY_REPORTS):
+        urls = await async_entry_webhook_urls(call.hass, entry, ("delivery_report",))
+        if not urls:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="no_webhook_url"
+            )
+        report_url = urls["delivery_report"]
+    try:
+        batch = await entry.runtime_data.client.send_batch(
+            sender, targets, text, delivery_report_url=report_url
+        )
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err, input_statuses=(400,)) from err
+    results = [_ip1_result(message) for message in batch.messages]
+    _raise_if_all_failed(results)
+    return {"batch_id": batch.id, "results": cast(list[JsonValueType], results)}
+
+
+def _raise_if_all_failed(results: list[dict[str, Any]]) -> None:
+    """A send fails as a whole only when no target got the message."""
+    if all(result["status"] == "failed" for result in results):
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_failed",
+            translation_placeholders={"error": str(results[0]["error"])},
+        )
+
+
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    entry = _hipmob_entry(call)
+    any_entry = _entry_of(call, (SERVICE_HIPMOB, SERVICE_IP1))
+    if any_entry.data[CONF_SERVICE] == SERVICE_IP1:
+        return await _send_ip1(call, cast("Ip1ConfigEntry", any_entry))
+    entry = cast("HipmobConfigEntry", any_entry)
     targets = _clean(call.data[ATTR_TO])
     if not targets:
         raise _invalid("no_targets")
@@ -250,12 +353,7 @@ async def _async_send_message(call: ServiceCall) -> ServiceResponse:
         )
     except CommHubApiError as err:
         raise action_failed(call.hass, entry, err) from err
-    if all(result["status"] == "failed" for result in results):
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="send_failed",
-            translation_placeholders={"error": str(results[0]["error"])},
-        )
+    _raise_if_all_failed(results)
     return {"results": cast(list[JsonValueType], results)}
 
 

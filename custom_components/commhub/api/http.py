@@ -43,14 +43,24 @@ class RawResponse:
         """The body decoded as text."""
         return self.body.decode("utf-8", errors="replace")
 
-    def json_object(self) -> dict[str, Any]:
-        """The body as a JSON object, whatever vendor content type it came with."""
+    def _json(self) -> Any:
         try:
-            value = json.loads(self.body)
+            return json.loads(self.body)
         except ValueError as err:
             raise CommHubResponseError("response is not JSON") from err
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object, whatever vendor content type it came with."""
+        value = self._json()
         if not isinstance(value, dict):
             raise CommHubResponseError("response is not a JSON object")
+        return value
+
+    def json_list(self) -> list[Any]:
+        """The body as a JSON array."""
+        value = self._json()
+        if not isinstance(value, list):
+            raise CommHubResponseError("response is not a JSON array")
         return value
 
 

@@ -1,0 +1,351 @@
+"""IP1 SMS: the followed conversations, inbound messages once, delivery reports."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
+
+from .api import CommHubApiError, CommHubRequestError
+from .api.ip1 import IP1_API_URL, Ip1Client, Ip1Message, parse_message
+from .api.records import (
+    MalformedRecord,
+    MalformedRecordError,
+    optional_field,
+    required_field,
+    required_time,
+)
+from .const import (
+    CONF_BASE_URL,
+    CONF_PARTICIPANTS,
+    DEFAULT_IP1_SCAN_INTERVAL,
+    DOMAIN,
+    EVENT_DELIVERY_REPORT,
+    EVENT_INBOUND_MESSAGE,
+    LOGGER,
+    SERVICE_IP1,
+)
+from .coordinator import scan_interval
+from .errors import update_failed
+from .message_ledger import MessageLedger
+from .webhooks import InvalidPayloadError
+
+type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
+
+STORAGE_VERSION = 1
+# Pages of one conversation a poll may read; a long outage is caught up over polls.
+MAX_PAGES_PER_POLL = 3
+WEBHOOK_KINDS = ("inbound_message", "delivery_report")
+# The bus event's routing fields; the rest describes the message.
+ROUTING_KEYS = ("config_entry_id", "service")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A delivery report IP1 posted for a message of a batch."""
+
+    message_id: str
+    batch_id: str | None
+    recipient: str
+    code: int
+    created: datetime
+
+    @property
+    def key(self) -> str:
+        """What makes a report the same report when it is posted again."""
+        return f"{self.message_id}:{self.code}:{self.created.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Ip1Data:
+    """The newest message with each followed participant."""
+
+    newest: dict[str, Ip1Message | None] = field(default_factory=dict)
+    invalid: frozenset[str] = frozenset()
+
+
+def participant_identifier(entry: ConfigEntry, participant: str) -> str:
+    """Registry identifier of a followed participant of this entry."""
+    return f"ip1_participant_{entry.entry_id}_{participant}"
+
+
+def followed_participants(entry: ConfigEntry) -> list[str]:
+    """The participants whose conversations the entry follows."""
+    return list(entry.options.get(CONF_PARTICIPANTS, []))
+
+
+def parse_report(payload: Mapping[str, Any]) -> DeliveryReport:
+    """A delivery report from its callback payload."""
+    return DeliveryReport(
+        message_id=required_field(payload, "id", str),
+        batch_id=optional_field(payload, "batchId", str),
+        recipient=required_field(payload, "recipient", str),
+        code=required_field(payload, "code", int),
+        created=required_time(payload, "created"),
+    )
+
+
+def webhook_kind(payload: Mapping[str, Any]) -> str | None:
+    """A delivery's kind by its shape: reports have a code, messages a body."""
+    if "code" in payload and "body" not in payload:
+        return "delivery_report"
+    if "body" in payload:
+        return "inbound_message"
+    return None
+
+
+def inbound_data(
+    entry: ConfigEntry, message: Ip1Message, *, catch_up: bool
+) -> dict[str, Any]:
+    """The `commhub_inbound_message` data of an IP1 message."""
+    return {
+        "config_entry_id": entry.entry_id,
+        "service": SERVICE_IP1,
+        "phone_number": message.sender,
+        "message": message.body,
+        "received_at": message.created.isoformat(),
+        "message_id": message.id,
+        "catch_up": catch_up,
+    }
+
+
+class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
+    """Polls each followed conversation; takes inbound messages and reports by webhook."""
+
+    config_entry: Ip1ConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: Ip1ConfigEntry) -> None:
+        """Create the client for the entry's account."""
+        super().__init__(
+            hass,
+            LOGGER,
+            name=f"{DOMAIN} {entry.title}",
+            config_entry=entry,
+            update_interval=scan_interval(entry, DEFAULT_IP1_SCAN_INTERVAL),
+        )
+        self.client = Ip1Client(
+            async_get_clientsession(hass),
+            entry.data[CONF_API_KEY],
+            entry.data.get(CONF_BASE_URL, IP1_API_URL),
+        )
+        self.participants = followed_participants(entry)
+        self._store = self._ledger_store(hass, entry)
+        self.ledger: MessageLedger | None = None
+        # When the current run of successful polls began; None after an outage.
+        self._healthy_since: datetime | None = None
+        self._warned: set[str] = set()
+        self.service_device_id = ""
+
+    @staticmethod
+    def _ledger_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:
+        return Store(hass, STORAGE_VERSION, f"{DOMAIN}.ip1_messages.{entry.entry_id}")
+
+    @classmethod
+    async def async_remove_store(cls, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Forget a removed entry's position."""
+        await cls._ledger_store(hass, entry).async_remove()
+
+    @override
+    async def _async_setup(self) -> None:
+        stored = await self._store.async_load()
+        if stored is not None:
+            self.ledger = MessageLedger.from_dict(stored)
+        if self.ledger is None:
+            self.ledger = MessageLedger.started(dt_util.utcnow())
+            await self._store.async_save(self.ledger.as_dict())
+
+    @property
+    def _ledger(self) -> MessageLedger:
+        assert self.ledger is not None  # _async_setup sets it
+        return self.ledger
+
+    @override
+    async def _async_update_data(self) -> Ip1Data:
+        now = dt_util.utcnow()
+        ledger = self._ledger
+        ledger.forget_participants(self.participants)
+        newest: dict[str, Ip1Message | None] = {}
+        found: list[tuple[str, Ip1Message]] = []
+        invalid: set[str] = set()
+        try:
+            for participant in self.participants:
+                messages = await self._poll_conversation(participant, now)
+                if messages is None:
+                    invalid.add(participant)
+                    continue
+                newest[participant] = max(
+                    messages, key=lambda m: (m.created, m.id), default=None
+                )
+                found.extend(
+                    (participant, m)
+                    for m in messages
+                    if m.inbound_from(participant)
+                    and ledger.is_new(m, now, participant)
+                )
+        except CommHubApiError as err:
+            self._healthy_since = None
+            raise update_failed(self.hass, self.config_entry, err) from err
+        self._sync_invalid_issues(invalid)
+        fresh = ledger.record((m for _, m in found), now)
+        await self._store.async_save(ledger.as_dict())
+        self._fire_inbound(fresh)
+        if self._healthy_since is None:
+            self._healthy_since = now
+        return Ip1Data(newest=newest, invalid=frozenset(invalid))
+
+    async def _poll_conversation(
+        self, participant: str, now: datetime
+    ) -> list[Ip1Message] | None:
+        """The newest messages with a participant, back to what was seen (bounded).
+
+        None when IP1 calls the participant invalid.
+        """
+        ledger = self._ledger
+        messages: list[Ip1Message] = []
+        start: int | None = 0
+        try:
+            for _ in range(MAX_PAGES_PER_POLL):
+                assert start is not None
+                page = await self.client.conversation_page(participant, start)
+                self._warn_malformed(page.malformed)
+                messages.extend(page.items)
+                if participant not in ledger.participants:
+                    # First time followed: what is listed now is history.
+                    ledger.take_baseline(participant, page.items, now)
+                    break
+                start = page.next_page
+                reached_known = any(
+                    not ledger.is_new(m, now, participant) for m in page.items
+                )
+                if start is None or reached_known:
+                    break
+        except CommHubRequestError as err:
+            if err.status != 400:
+                raise
+            return None
+        return messages
+
+    def _fire_inbound(self, messages: Sequence[Ip1Message]) -> None:
+        for message in messages:
+            catch_up = (
+                self._healthy_since is None or message.created < self._healthy_since
+            )
+            self.hass.bus.async_fire(
+                EVENT_INBOUND_MESSAGE,
+                inbound_data(self.config_entry, message, catch_up=catch_up),
+            )
+
+    def _sync_invalid_issues(self, invalid: set[str]) -> None:
+        """A repair issue per participant IP1 calls invalid; gone once fixed."""
+        entry = self.config_entry
+        for participant in self.participants:
+            issue_id = f"invalid_participant_{entry.entry_id}_{participant}"
+            if participant in invalid:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    issue_id,
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key="invalid_participant",
+                    translation_placeholders={
+                        "participant": participant,
+                        "entry": entry.title,
+                    },
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _warn_malformed(self, records: Sequence[MalformedRecord]) -> None:
+        for record in records:
+            key = f"{record.identity}:{record.field}"
+            if key not in self._warned:
+                self._warned.add(key)
+                LOGGER.warning(
+                    "Skipping an IP1 message whose %r field is missing or of the "
+                    "wrong type",
+                    record.field,
+                )
+
+    async def async_handle_inbound(self, payload: dict[str, Any]) -> None:
+        """An inbound message IP1 posted: fired unless polling (or a retry) did."""
+        try:
+            message = parse_message(payload)
+        except MalformedRecordError as err:
+            raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
+        now = dt_util.utcnow()
+        fresh = (
+            self._ledger.record([message], now)
+            if self._ledger.is_new(message, now)
+            else []
+        )
+        if not fresh:
+            return
+        await self._store.async_save(self._ledger.as_dict())
+        self._fire_inbound(fresh)
+        self._show_newest(message)
+
+    async def async_handle_report(self, payload: dict[str, Any]) -> None:
+        """A delivery report: fired once, and the message's status updated."""
+        try:
+            report = parse_report(payload)
+        except MalformedRecordError as err:
+            raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
+        if not self._ledger.record_report(report.key, report.created, dt_util.utcnow()):
+            return
+        await self._store.async_save(self._ledger.as_dict())
+        self.hass.bus.async_fire(
+            EVENT_DELIVERY_REPORT,
+            {
+                "config_entry_id": self.config_entry.entry_id,
+                "service": SERVICE_IP1,
+                "message_id": report.message_id,
+                "batch_id": report.batch_id,
+                "recipient": report.recipient,
+                "code": report.code,
+                "created": report.created.isoformat(),
+            },
+        )
+        self._apply_report(report)
+
+    @callback
+    def _show_newest(self, message: Ip1Message) -> None:
+        """Show a message posted by IP1 at once, if it is a followed conversation's."""
+        newest = dict(self.data.newest)
+        for participant in (message.sender, message.recipient):
+            current = newest.get(participant)
+            if participant in newest and (
+                current is None or message.created > current.created
+            ):
+                newest[participant] = message
+        self._show(newest)
+
+    @callback
+    def _apply_report(self, report: DeliveryReport) -> None:
+        """Give a shown message the status its report brought."""
+        newest = dict(self.data.newest)
+        for participant, message in newest.items():
+            if (
+                message is not None
+                and message.id == report.message_id
+                and (message.status_at is None or report.created >= message.status_at)
+            ):
+                newest[participant] = replace(
+                    message, status=report.code, status_at=report.created
+                )
+        self._show(newest)
+
+    @callback
+    def _show(self, newest: dict[str, Ip1Message | None]) -> None:
+        """Update the sensors between polls without moving the next poll."""
+        if newest != self.data.newest:
+            self.data = replace(self.data, newest=newest)
+            self.async_update_listeners()
