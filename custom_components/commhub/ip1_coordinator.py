@@ -195,7 +195,7 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
             raise update_failed(self.hass, self.config_entry, err) from err
         self._sync_invalid_issues(invalid)
         fresh = ledger.record((m for _, m in found), now)
-        await self._store.async_save(ledger.as_dict())
+        await self._save(fresh)
         self._fire_inbound(fresh)
         if self._healthy_since is None:
             self._healthy_since = now
@@ -232,6 +232,20 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
                 raise
             return None
         return messages
+
+    async def _save(
+        self, messages: Sequence[Ip1Message] = (), reports: Sequence[str] = ()
+    ) -> None:
+        """Persist the position before firing; if that fails, fire nothing yet.
+
+        What was just recorded is forgotten again, so the next poll or the
+        service's next attempt reports it: late, but never lost and never twice.
+        """
+        try:
+            await self._store.async_save(self._ledger.as_dict())
+        except Exception:
+            self._ledger.forget([m.id for m in messages], reports)
+            raise
 
     def _fire_inbound(self, messages: Sequence[Ip1Message]) -> None:
         for message in messages:
@@ -289,7 +303,7 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
         )
         if not fresh:
             return
-        await self._store.async_save(self._ledger.as_dict())
+        await self._save(fresh)
         self._fire_inbound(fresh)
         self._show_newest(message)
 
@@ -301,7 +315,7 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
             raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
         if not self._ledger.record_report(report.key, report.created, dt_util.utcnow()):
             return
-        await self._store.async_save(self._ledger.as_dict())
+        await self._save(reports=[report.key])
         self.hass.bus.async_fire(
             EVENT_DELIVERY_REPORT,
             {

@@ -93,6 +93,13 @@ class MessageLedger:
         self.reports[key] = created
         return True
 
+    def forget(self, message_ids: Iterable[str], report_keys: Iterable[str]) -> None:
+        """Undo `record`: these were not reported after all."""
+        for message_id in message_ids:
+            self.seen.pop(message_id, None)
+        for key in report_keys:
+            self.reports.pop(key, None)
+
     def forget_participants(self, keep: Iterable[str]) -> None:
         """Stop following participants not in `keep` (a later return is new)."""
         kept = set(keep)

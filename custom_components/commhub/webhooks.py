@@ -25,6 +25,10 @@ class InvalidPayloadError(ValueError):
     """A delivery that does not have the documented shape (never logged whole)."""
 
 
+class PayloadTooLargeError(InvalidPayloadError):
+    """A body larger than any delivery of the service."""
+
+
 async def async_webhook_url(
     hass: HomeAssistant, webhook_id: str
 ) -> tuple[str | None, bool]:
@@ -94,14 +98,10 @@ async def async_remove_cloudhook(hass: HomeAssistant, entry: ConfigEntry) -> Non
 async def _read_json(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object, refusing oversized ones before reading them."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_BODY_BYTES, actual_size=request.content_length or 0
-        )
+        raise PayloadTooLargeError("the body is too large")
     body = await request.content.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_BODY_BYTES, actual_size=len(body)
-        )
+        raise PayloadTooLargeError("the body is too large")
     try:
         payload = json.loads(body)
     except ValueError as err:
@@ -125,7 +125,8 @@ def register_entry_webhook(
     """
     warned: set[str] = set()
 
-    def refuse(kind: str | None, reason: str) -> web.Response:
+    def refuse(kind: str | None, err: InvalidPayloadError) -> web.Response:
+        reason = str(err)
         key = f"{kind}:{reason}"
         if key not in warned:
             warned.add(key)
@@ -135,7 +136,12 @@ def register_entry_webhook(
                 kind or "unknown",
                 reason,
             )
-        return web.Response(status=HTTPStatus.BAD_REQUEST, text=reason)
+        status = (
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            if isinstance(err, PayloadTooLargeError)
+            else HTTPStatus.BAD_REQUEST
+        )
+        return web.Response(status=status, text=reason)
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -143,16 +149,17 @@ def register_entry_webhook(
         kind = request.query.get("kind")
         try:
             payload = await _read_json(request)
-        except InvalidPayloadError as err:
-            return refuse(kind, str(err))
-        kind = kind or kind_of(payload)
-        handler = handlers.get(kind or "")
-        if handler is None:
-            return refuse(kind, "unknown kind")
-        try:
+            kind = kind or kind_of(payload)
+            handler = handlers.get(kind or "")
+            if handler is None:
+                raise InvalidPayloadError("unknown kind")
             await handler(payload)
         except InvalidPayloadError as err:
-            return refuse(kind, str(err))
+            return refuse(kind, err)
+        except Exception:
+            # Not 200: the service keeps the delivery and tries again later.
+            LOGGER.exception("%s: a webhook delivery failed", entry.title)
+            return web.Response(status=HTTPStatus.INTERNAL_SERVER_ERROR)
         return web.Response(status=HTTPStatus.OK)
 
     webhook_id = entry.data[CONF_WEBHOOK_ID]
