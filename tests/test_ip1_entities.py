@@ -1,5 +1,6 @@
 """IP1 conversations: a device and a last_message sensor per followed participant."""
 
+import json
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
@@ -8,12 +9,19 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.commhub import async_remove_config_entry_device
+from custom_components.commhub.api.ip1 import Ip1SentMessage
 from custom_components.commhub.const import DOMAIN
+from custom_components.commhub.services import _ip1_result
+from custom_components.commhub.webhooks import redact_webhook_urls
 from sandbox import Fault, Sandbox
 
-from .conftest import IP1_NAME, IP1_PARTICIPANT, SetupEntry
+from .conftest import IP1_KEY, IP1_NAME, IP1_PARTICIPANT, IP1_WEBHOOK_ID, SetupEntry
 from .helpers import next_poll, state_of
 
 
@@ -231,3 +239,51 @@ async def test_unload_and_remove_forget_the_position(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+
+
+async def test_diagnostics_hide_key_webhook_and_people(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+) -> None:
+    """No key, webhook id, numbers or texts; counts and the redacted URLs."""
+    hass.config.external_url = "https://ha.example.com"
+    sandbox.ip1.add_inbound(IP1_PARTICIPANT, "Just now")
+    entry = await setup_ip1()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics)
+    for secret in (IP1_KEY, IP1_WEBHOOK_ID, IP1_PARTICIPANT, IP1_NAME, "Just now"):
+        assert secret not in text
+    assert diagnostics["webhook_urls"] == {
+        "inbound_message": "https://ha.example.com/api/webhook/**REDACTED**?kind=inbound_message",
+        "delivery_report": "https://ha.example.com/api/webhook/**REDACTED**?kind=delivery_report",
+    }
+    assert diagnostics["participants"] == 2
+    assert diagnostics["conversations"][0]["status"] == 201
+    assert diagnostics["history"]["messages_remembered"] == 1
+
+
+def test_cloudhook_urls_are_redacted_whole() -> None:
+    """A cloudhook URL is a secret of its own, not only the webhook id in it."""
+    urls = {"inbound_message": "https://hooks.nabu.casa/abc123?kind=inbound_message"}
+    assert redact_webhook_urls(urls, "webhook-id") == {
+        "inbound_message": "https://**REDACTED**?kind=inbound_message"
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        (None, "queued", None),
+        (101, "queued", None),
+        (201, "sent", None),
+        (402, "failed", "IP1 status 402"),
+    ],
+)
+def test_send_result_per_recipient_status(
+    code: int | None, status: str, error: str | None
+) -> None:
+    """IP1 queues (1xx), sends (2xx) or refuses (4xx) each recipient's message."""
+    result = _ip1_result(Ip1SentMessage("m1", "46701234567", code))
+    assert result == {"to": "46701234567", "status": status, "id": "m1", "error": error}
