@@ -2,10 +2,12 @@
 
 import hashlib
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.network import NoURLAvailableError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -276,3 +278,79 @@ async def test_options_normalise_and_validate(
     }
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_home_assistant_cloud_gives_a_cloudhook(
+    hass: HomeAssistant, sandbox_url: str
+) -> None:
+    """With a Cloud subscription the URL shown is a cloudhook, deleted with the entry."""
+    hass.config.components.add("cloud")
+    hook = "https://hooks.nabu.casa/secret-hook"
+    with (
+        patch(
+            "homeassistant.components.cloud.async_active_subscription",
+            return_value=True,
+        ),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            return_value=hook,
+        ),
+    ):
+        form = await _ip1_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], _input(f"{sandbox_url}/ip1")
+        )
+        await hass.async_block_till_done()
+    assert result["data"]["cloudhook"] is True
+    assert result["description_placeholders"]["inbound_url"] == (
+        f"{hook}?kind=inbound_message"
+    )
+    entry = result["result"]
+    with patch(
+        "homeassistant.components.cloud.async_delete_cloudhook"
+    ) as delete_cloudhook:
+        assert await hass.config_entries.async_remove(entry.entry_id)
+    delete_cloudhook.assert_awaited_once_with(hass, entry.data["webhook_id"])
+
+
+async def test_cloud_not_connected_falls_back_to_the_local_url(
+    hass: HomeAssistant, sandbox_url: str
+) -> None:
+    """A subscription but no connection: the external URL, no cloudhook."""
+    from homeassistant.components.cloud import CloudNotConnected  # noqa: PLC0415
+
+    hass.config.components.add("cloud")
+    hass.config.external_url = "https://ha.example.com"
+    with (
+        patch(
+            "homeassistant.components.cloud.async_active_subscription",
+            return_value=True,
+        ),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            side_effect=CloudNotConnected,
+        ),
+    ):
+        form = await _ip1_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], _input(f"{sandbox_url}/ip1")
+        )
+    assert result["data"]["cloudhook"] is False
+    assert result["description_placeholders"]["inbound_url"].startswith(
+        "https://ha.example.com/api/webhook/"
+    )
+
+
+async def test_no_url_at_all_says_messages_come_by_polling(
+    hass: HomeAssistant, sandbox_url: str
+) -> None:
+    """Without any Home Assistant URL the entry is created with another note."""
+    with patch(
+        "homeassistant.components.webhook.get_url", side_effect=NoURLAvailableError
+    ):
+        form = await _ip1_form(hass)
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], _input(f"{sandbox_url}/ip1")
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == "ip1_no_url"

@@ -298,7 +298,11 @@ async def test_invalid_payload_is_400_fires_nothing_and_warns_once(
     assert await post(hass_client_no_auth, payload, kind) == 400
     assert await post(hass_client_no_auth, payload, kind) == 400
     assert events == []
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
     assert len(warnings) == 1
     assert "46701234567" not in warnings[0].getMessage()
 
@@ -379,3 +383,91 @@ async def test_a_failed_save_answers_500_and_the_retry_fires(
     assert events == []
     assert await post(hass_client_no_auth, message) == 200
     assert ids(events) == [message["id"]]
+
+
+async def test_report_recognised_by_shape_and_bad_report_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_ip1: SetupEntry,
+) -> None:
+    """Without ?kind= a report is known by its code; one without an id is 400."""
+    await setup_ip1()
+    reports = async_capture_events(hass, REPORT)
+    report = {
+        "id": "m-1",
+        "batchId": "b-1",
+        "recipient": IP1_PARTICIPANT,
+        "sender": "CommHub",
+        "code": 201,
+        "created": "2026-11-23T08:59:00.000+00:00",
+        "reference": None,
+    }
+    assert await post(hass_client_no_auth, report, kind=None) == 200
+    assert [e.data["code"] for e in reports] == [201]
+    del report["id"]
+    assert await post(hass_client_no_auth, report, kind="delivery_report") == 400
+    assert len(reports) == 1
+
+
+async def test_chunked_oversized_body_is_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_ip1: SetupEntry,
+) -> None:
+    """A body without Content-Length is cut off at the limit, not read whole."""
+    await setup_ip1()
+
+    async def chunks() -> Any:
+        for _ in range(20):
+            yield b"x" * 8192
+
+    client = await hass_client_no_auth()
+    response = await client.post(f"{WEBHOOK}?kind=inbound_message", data=chunks())
+    assert response.status == 413
+
+
+async def test_a_malformed_message_is_skipped_with_one_warning(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A message with a wrong field type never stops the others."""
+    await setup_ip1()
+    events = async_capture_events(hass, EVENT)
+    bad = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "bad")
+    good = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "good")
+    record = sandbox.ip1.messages[bad["id"]]
+    original = record.to_json
+    record.to_json = lambda: {**original(), "sender": 46701234567}  # type: ignore[method-assign]
+    caplog.clear()
+    await next_poll(hass, freezer)
+    await next_poll(hass, freezer)
+    assert ids(events) == [good["id"]]
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert len(warnings) == 1
+    assert "'sender'" in warnings[0].getMessage()
+
+
+async def test_a_flood_beyond_the_page_bound_is_logged(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Reading back is bounded; what lies beyond the bound is said, not hidden."""
+    await setup_ip1()
+    events = async_capture_events(hass, EVENT)
+    now = dt_util.utcnow()
+    for i in range(150):
+        sandbox.ip1.add_inbound(IP1_PARTICIPANT, f"#{i}", at=now + timedelta(seconds=i))
+    with patch("custom_components.commhub.ip1_coordinator.MAX_PAGES_PER_POLL", 1):
+        await next_poll(hass, freezer, 200)
+    assert len(events) == 100
+    assert any("more than 100 new messages" in r.getMessage() for r in caplog.records)

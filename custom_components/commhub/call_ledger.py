@@ -10,20 +10,12 @@ from datetime import date, datetime, timedelta
 from typing import Any, Self
 
 from .api.hipcall import HipcallCall
+from .stored import stored_time
 
 # Calls found after a restart or outage are still reported if they are this recent.
 CATCH_UP_WINDOW = timedelta(hours=24)
 # A CDR can show up a little after its end; the baseline leaves room for that.
 BASELINE_MARGIN = timedelta(minutes=1)
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -100,7 +92,7 @@ class CallLedger:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self | None:
         """The ledger a Store held; None if it is unreadable (then baseline again)."""
-        baseline_at = _time(data.get("baseline_at"))
+        baseline_at = stored_time(data.get("baseline_at"))
         seen = data.get("seen")
         if baseline_at is None or not isinstance(seen, dict):
             return None
@@ -116,10 +108,10 @@ class CallLedger:
             seen={
                 uuid: at
                 for uuid, value in seen.items()
-                if isinstance(uuid, str) and (at := _time(value)) is not None
+                if isinstance(uuid, str) and (at := stored_time(value)) is not None
             },
-            last_poll_at=_time(data.get("last_poll_at")),
-            last_missed_at=_time(data.get("last_missed_at")),
+            last_poll_at=stored_time(data.get("last_poll_at")),
+            last_missed_at=stored_time(data.get("last_missed_at")),
             counted_day=day,
             counted=counted if isinstance(counted, int) and day else 0,
             resume_page=resume_page if isinstance(resume_page, int) else None,

@@ -41,8 +41,9 @@ from .webhooks import InvalidPayloadError
 type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 
 STORAGE_VERSION = 1
-# Pages of one conversation a poll may read; a long outage is caught up over polls.
-MAX_PAGES_PER_POLL = 3
+# Pages (of 100) of one conversation a poll reads back at most: more new messages
+# than this within one interval are beyond what a conversation follows; logged.
+MAX_PAGES_PER_POLL = 10
 WEBHOOK_KINDS = ("inbound_message", "delivery_report")
 # The bus event's routing fields; the rest describes the message.
 ROUTING_KEYS = ("config_entry_id", "service")
@@ -227,6 +228,13 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
                 )
                 if start is None or reached_known:
                     break
+            else:
+                LOGGER.warning(
+                    "%s: more than %s new messages in one conversation since the "
+                    "last poll; older ones are not reported",
+                    self.config_entry.title,
+                    len(messages),
+                )
         except CommHubRequestError as err:
             if err.status != 400:
                 raise

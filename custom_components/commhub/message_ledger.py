@@ -11,20 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from .api.ip1 import Ip1Message
+from .stored import stored_time
 
 # Messages found after a restart or outage are still reported if they are this recent.
 CATCH_UP_WINDOW = timedelta(hours=24)
 # A message can be listed a little after it was created; the baseline leaves room.
 BASELINE_MARGIN = timedelta(minutes=1)
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _times(value: object) -> dict[str, datetime]:
@@ -33,7 +25,7 @@ def _times(value: object) -> dict[str, datetime]:
     return {
         key: at
         for key, raw in value.items()
-        if isinstance(key, str) and (at := _time(raw)) is not None
+        if isinstance(key, str) and (at := stored_time(raw)) is not None
     }
 
 
@@ -123,7 +115,7 @@ class MessageLedger:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self | None:
         """The ledger a Store held; None if it is unreadable (then baseline again)."""
-        baseline_at = _time(data.get("baseline_at"))
+        baseline_at = stored_time(data.get("baseline_at"))
         if baseline_at is None:
             return None
         return cls(

@@ -137,3 +137,41 @@ class HipcallApi:
 def hipcall(sandbox_client: TestClient[web.Request, web.Application]) -> HipcallApi:
     """The Hipcall API of the served sandbox."""
     return HipcallApi(sandbox_client)
+
+
+MOBINITI_TOKEN = "mobiniti-sandbox-token"
+
+
+class MobinitiApi:
+    """Requests to the Mobiniti sandbox with `Authorization: Bearer <token>`."""
+
+    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
+        self.client = client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = MOBINITI_TOKEN,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> ClientResponse:
+        """Send a request to /mobiniti{path}; the body is read before returning."""
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        response = await self.client.request(
+            method, f"/mobiniti{path}", headers=headers, **kwargs
+        )
+        await response.read()
+        return response
+
+
+@pytest.fixture
+def mobiniti(
+    sandbox: Sandbox, sandbox_client: TestClient[web.Request, web.Application]
+) -> MobinitiApi:
+    """The Mobiniti API of the served sandbox, its rate limit switched off."""
+    sandbox.mobiniti.rate_limit_enabled = False
+    return MobinitiApi(sandbox_client)

@@ -34,6 +34,9 @@ _NEXT_LINK_RE = re.compile(r'<([^>]*)>\s*;[^,]*rel="?next"?', re.IGNORECASE)
 def normalise_number(value: str) -> str | None:
     """A phone number as IP1 wants it (digits only, no `+`); None if it is not one."""
     value = value.strip()
+    if value.startswith("+"):
+        # "+46 (0)70 ...": the trunk zero in brackets is not dialled internationally.
+        value = value.replace("(0)", "")
     if not _WRITTEN_NUMBER_RE.fullmatch(value):
         return None
     digits = re.sub(r"[^0-9]", "", value)
