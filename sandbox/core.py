@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .hipcall import HipcallSandbox
     from .hipmob import HipmobSandbox
     from .ip1 import Ip1Sandbox
+    from .mobiniti import MobinitiSandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ControlHandler = Callable[[web.Request], Awaitable[object]]
@@ -486,8 +487,14 @@ class Sandbox:
             from .hipcall import HipcallSandbox  # noqa: PLC0415
             from .hipmob import HipmobSandbox  # noqa: PLC0415
             from .ip1 import Ip1Sandbox  # noqa: PLC0415
+            from .mobiniti import MobinitiSandbox  # noqa: PLC0415
 
-            services = [HipmobSandbox(), HipcallSandbox(), Ip1Sandbox()]
+            services = [
+                HipmobSandbox(),
+                HipcallSandbox(),
+                Ip1Sandbox(),
+                MobinitiSandbox(),
+            ]
         self.services: dict[str, ServiceSandbox] = {s.name: s for s in services}
 
     @property
@@ -504,6 +511,11 @@ class Sandbox:
     def ip1(self) -> Ip1Sandbox:
         """The IP1 SMS service sandbox."""
         return cast("Ip1Sandbox", self.services["ip1"])
+
+    @property
+    def mobiniti(self) -> MobinitiSandbox:
+        """The Mobiniti service sandbox."""
+        return cast("MobinitiSandbox", self.services["mobiniti"])
 
     def reset(self) -> None:
         """Reset every service to its seed state."""
