@@ -53,6 +53,8 @@ class HomeAssistant:
         """Talk to the Home Assistant at url."""
         self.session = session
         self.url = url
+        # The description placeholders of the last flow that created an entry.
+        self.placeholders: dict[str, str] = {}
         # IndieAuth client id: Home Assistant's own frontend, as the UI uses.
         self.client_id = f"{url}/"
         self.redirect_uri = f"{url}/?auth_callback=1"
@@ -216,17 +218,32 @@ class HomeAssistant:
                 "DELETE", f"/api/config/config_entries/flow/{flow_id}", ok=(200, 404)
             )
             raise
+        self.placeholders = result.get("description_placeholders") or {}
         return str(result["result"]["entry_id"])
+
+    async def tell_sandbox(self, requests: list[dict[str, Any]]) -> None:
+        """Send the sandbox control requests an entry needs (e.g. callback URLs)."""
+        for request in requests:
+            async with self.session.request(
+                request["method"], request["url"], json=request["json"]
+            ) as response:
+                if response.status >= 300:
+                    raise BootstrapError(
+                        f"{request['method']} {request['url']}: HTTP {response.status}"
+                    )
 
 
 async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
     """Create the entries of develop_entries.toml not created before."""
     entries = tomllib.loads(ENTRIES_FILE.read_text(encoding="utf-8"))["entry"]
     state_path = config_dir / STATE_FILE
-    state: dict[str, str] = (
+    state: dict[str, Any] = (
         json.loads(state_path.read_text(encoding="utf-8"))
         if state_path.exists()
         else {}
+    )
+    sandbox_calls: dict[str, list[dict[str, Any]]] = state.setdefault(
+        "sandbox_calls", {}
     )
     _, existing = await ha.call("GET", "/api/config/config_entries/entry")
     existing_ids = {item["entry_id"] for item in existing}
@@ -247,7 +264,26 @@ async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
             continue
         log(f"{name}: created config entry {entry_id}")
         state[name] = entry_id
+        # The flow's last step shows URLs (webhooks) the sandbox must post to;
+        # kept so that a fresh sandbox is told them again on every start.
+        sandbox_calls[name] = [
+            {
+                "method": after["method"],
+                "url": after["url"],
+                "json": {
+                    key: value.format(**ha.placeholders)
+                    for key, value in after["json"].items()
+                },
+            }
+            for after in entry.get("after", [])
+        ]
         state_path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    for name, requests in sandbox_calls.items():
+        try:
+            await ha.tell_sandbox(requests)
+        except (BootstrapError, aiohttp.ClientError) as err:
+            log(f"{name}: could not tell the sandbox: {err}")
+            failures.append(name)
     return failures
 
 
