@@ -5,6 +5,7 @@ import hashlib
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -24,6 +25,9 @@ IP1_ACCOUNT_ID = hashlib.sha256(IP1_KEY.encode()).hexdigest()
 IP1_PARTICIPANT = "46701234567"  # seeded: three messages, the newest inbound
 IP1_NAME = "Pharmacy"  # seeded: one inbound message from a sender name
 IP1_WEBHOOK_ID = "ip1-test-webhook-id"
+MOBINITI_TOKEN = "mobiniti-sandbox-token"
+MOBINITI_ACCOUNT_ID = hashlib.sha256(MOBINITI_TOKEN.encode()).hexdigest()
+MOBINITI_WEBHOOK_ID = "mobiniti-test-webhook-id"
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +152,40 @@ def ip1_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
 def setup_ip1(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
     """Add an IP1 entry (options as keyword arguments) and set it up."""
     return _setup_factory(hass, lambda **kw: ip1_entry(sandbox_url, **kw))
+
+
+def mobiniti_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
+    """A Mobiniti entry signed in with the sandbox's personal access token."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Mobiniti",
+        unique_id=MOBINITI_ACCOUNT_ID,
+        data={
+            "service": "mobiniti",
+            "access_token": MOBINITI_TOKEN,
+            "base_url": f"{sandbox_url}/mobiniti",
+            "webhook_id": MOBINITI_WEBHOOK_ID,
+            "cloudhook": False,
+        },
+        options={"scan_interval": 60, "polling": False, **options},
+    )
+
+
+@pytest.fixture
+def setup_mobiniti(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> SetupEntry:
+    """Add a Mobiniti entry and set it up; the 1 request/s per route is off.
+
+    Tests of the rate limit turn it back on (sandbox and client throttle).
+    """
+    sandbox.mobiniti.rate_limit_enabled = False
+    setup = _setup_factory(hass, lambda **kw: mobiniti_entry(sandbox_url, **kw))
+
+    async def fast_setup(**options: Any) -> MockConfigEntry:
+        entry = await setup(**options)
+        if entry.state is ConfigEntryState.LOADED:
+            entry.runtime_data.client.throttle.interval = 0
+        return entry
+
+    return fast_setup

@@ -84,7 +84,7 @@ async def test_user_step_is_a_menu_of_services(hass: HomeAssistant) -> None:
     )
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert result["menu_options"] == ["hipmob", "hipcall", "ip1"]
+    assert result["menu_options"] == ["hipmob", "hipcall", "mobiniti", "ip1"]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "hipmob"}

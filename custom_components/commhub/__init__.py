@@ -1,6 +1,7 @@
 """CommHub: Hipmob, Hipcall, Mobiniti and IP1 SMS in Home Assistant."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from homeassistant.const import Platform
@@ -21,6 +22,7 @@ from .const import (
     SERVICE_HIPCALL,
     SERVICE_HIPMOB,
     SERVICE_IP1,
+    SERVICE_MOBINITI,
 )
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
 from .data import CommHubConfigEntry, CommHubCoordinator
@@ -36,6 +38,12 @@ from .ip1_coordinator import (
     participant_identifier,
     webhook_kind,
 )
+from .mobiniti_coordinator import (
+    WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS,
+    MobinitiConfigEntry,
+    MobinitiCoordinator,
+    webhook_kind as mobiniti_webhook_kind,
+)
 from .services import async_setup_services
 from .webhooks import async_remove_cloudhook, register_entry_webhook
 
@@ -43,6 +51,7 @@ PLATFORMS = {
     SERVICE_HIPMOB: [Platform.BINARY_SENSOR, Platform.SELECT, Platform.SENSOR],
     SERVICE_HIPCALL: [Platform.EVENT, Platform.SENSOR],
     SERVICE_IP1: [Platform.EVENT, Platform.SENSOR],
+    SERVICE_MOBINITI: [Platform.EVENT, Platform.SENSOR],
 }
 # Repair issues about one followed item of an entry: `<prefix><entry id>_<item>`.
 ITEM_ISSUE_PREFIXES = ("device_not_found_", "invalid_participant_")
@@ -67,6 +76,8 @@ def _coordinator(hass: HomeAssistant, entry: CommHubConfigEntry) -> CommHubCoord
         return HipcallCoordinator(hass, cast("HipcallConfigEntry", entry))
     if service == SERVICE_IP1:
         return Ip1Coordinator(hass, cast("Ip1ConfigEntry", entry))
+    if service == SERVICE_MOBINITI:
+        return MobinitiCoordinator(hass, cast("MobinitiConfigEntry", entry))
     return HipmobCoordinator(hass, cast("HipmobConfigEntry", entry))
 
 
@@ -88,6 +99,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> b
                 webhook_kind,
             )
         )
+    elif isinstance(coordinator, MobinitiCoordinator):
+        entry.async_on_unload(
+            register_entry_webhook(
+                hass,
+                entry,
+                {
+                    kind: partial(coordinator.async_handle_webhook, kind)
+                    for kind in MOBINITI_WEBHOOK_KINDS
+                },
+                mobiniti_webhook_kind,
+            )
+        )
     await hass.config_entries.async_forward_entry_setups(entry, _platforms(entry))
     return True
 
@@ -106,6 +129,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> 
         await HipcallCoordinator.async_remove_store(hass, entry)
     elif service == SERVICE_IP1:
         await Ip1Coordinator.async_remove_store(hass, entry)
+        await async_remove_cloudhook(hass, entry)
+    elif service == SERVICE_MOBINITI:
+        await MobinitiCoordinator.async_remove_store(hass, entry)
         await async_remove_cloudhook(hass, entry)
 
 
@@ -128,7 +154,7 @@ async def async_remove_config_entry_device(
     """Let the user delete a device that is no longer followed or no longer exists."""
     coordinator = entry.runtime_data
     identifiers = {identifier for domain, identifier in device.identifiers}
-    if isinstance(coordinator, HipcallCoordinator):
+    if isinstance(coordinator, HipcallCoordinator | MobinitiCoordinator):
         # A user still in the account would come straight back.
         return not identifiers & _expected_identifiers(coordinator)
     options = dict(entry.options)
@@ -154,6 +180,8 @@ def _expected_identifiers(coordinator: CommHubCoordinator) -> set[str]:
             entry.entry_id,
             *(hipcall_user(entry, u) for u in coordinator.data.users),
         }
+    if isinstance(coordinator, MobinitiCoordinator):
+        return {entry.entry_id}
     if isinstance(coordinator, Ip1Coordinator):
         return {
             entry.entry_id,

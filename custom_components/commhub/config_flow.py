@@ -3,15 +3,18 @@
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 import hashlib
+import logging
 from typing import Any
 
 from homeassistant.components.webhook import async_generate_id
 from homeassistant.config_entries import (
-    ConfigFlow,
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
 from homeassistant.const import (
+    CONF_ACCESS_TOKEN,
     CONF_API_KEY,
     CONF_API_TOKEN,
     CONF_SCAN_INTERVAL,
@@ -20,6 +23,7 @@ from homeassistant.const import (
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -44,6 +48,11 @@ from .api import (
 from .api.hipcall import HIPCALL_API_URL, HipcallClient, HipcallUser
 from .api.hipmob import HIPMOB_API_URL, HipmobApp, HipmobClient
 from .api.ip1 import IP1_API_URL, SENDER_RE, Ip1Client, normalise_participant
+from .api.mobiniti import (
+    MOBINITI_API_URL,
+    SCOPES as MOBINITI_SCOPES,
+    MobinitiClient,
+)
 from .const import (
     CONF_ACCOUNT,
     CONF_ADVANCED,
@@ -53,23 +62,28 @@ from .const import (
     CONF_DELIVERY_REPORTS,
     CONF_DEVICES,
     CONF_PARTICIPANTS,
+    CONF_POLLING,
     CONF_SENDER,
     CONF_SERVICE,
     CONF_USERS,
     DEFAULT_HIPCALL_SCAN_INTERVAL,
     DEFAULT_HIPMOB_SCAN_INTERVAL,
     DEFAULT_IP1_SCAN_INTERVAL,
+    DEFAULT_MOBINITI_SCAN_INTERVAL,
     DOMAIN,
     HIPCALL_SCAN_INTERVAL_RANGE,
     HIPMOB_SCAN_INTERVAL_RANGE,
     IP1_SCAN_INTERVAL_RANGE,
     LOGGER,
+    MOBINITI_SCAN_INTERVAL_RANGE,
     SERVICE_HIPCALL,
     SERVICE_HIPMOB,
     SERVICE_IP1,
+    SERVICE_MOBINITI,
 )
 from .data import CommHubConfigEntry
 from .ip1_coordinator import WEBHOOK_KINDS
+from .mobiniti_coordinator import WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS
 from .webhooks import async_webhook_url, kind_urls
 
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -78,6 +92,7 @@ SERVICE_NAMES = {
     SERVICE_HIPMOB: "Hipmob",
     SERVICE_HIPCALL: "Hipcall",
     SERVICE_IP1: "IP1 SMS",
+    SERVICE_MOBINITI: "Mobiniti",
 }
 # A number to ask about when no participant is followed yet: any answer but 401
 # proves the key (a 404 "no messages" included).
@@ -108,9 +123,15 @@ def hipcall_account_id(users: list[HipcallUser]) -> str:
 
 def _secret_key(entry: CommHubConfigEntry) -> str:
     """The entry's credential field."""
-    return (
-        CONF_API_TOKEN if entry.data[CONF_SERVICE] == SERVICE_HIPCALL else CONF_API_KEY
-    )
+    return {
+        SERVICE_HIPCALL: CONF_API_TOKEN,
+        SERVICE_MOBINITI: CONF_ACCESS_TOKEN,
+    }.get(entry.data[CONF_SERVICE], CONF_API_KEY)
+
+
+def _uses_oauth(entry: CommHubConfigEntry) -> bool:
+    """A Mobiniti entry signed in with Application Credentials."""
+    return "auth_implementation" in entry.data
 
 
 def _placeholders(entry: CommHubConfigEntry) -> dict[str, str]:
@@ -122,15 +143,16 @@ def _placeholders(entry: CommHubConfigEntry) -> dict[str, str]:
     }
 
 
-def ip1_account_id(api_key: str) -> str:
-    """An IP1 entry's identity: a hash of its key (IP1 has no account id to ask)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()
+def hashed_account_id(secret: str) -> str:
+    """An entry's identity where the API has no account id to ask: a hash of its
+    credential (IP1's key, Mobiniti's token), never the credential itself."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _unique_id(entry: CommHubConfigEntry, secret: str) -> str | UndefinedType:
     """The unique id new credentials give the entry, where it derives from them."""
-    if entry.data[CONF_SERVICE] == SERVICE_IP1:
-        return ip1_account_id(secret)
+    if entry.data[CONF_SERVICE] in (SERVICE_IP1, SERVICE_MOBINITI):
+        return hashed_account_id(secret)
     return UNDEFINED
 
 
@@ -159,13 +181,15 @@ def _tracking_schema(
     }
 
 
-class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
+class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     """Choose a service, then sign in to one account of it."""
 
+    DOMAIN = DOMAIN
     VERSION = 1
 
     def __init__(self) -> None:
         """Start with nothing validated."""
+        super().__init__()
         self._credentials: dict[str, str] = {}
         self._apps: list[HipmobApp] = []
         self._invalid_participant = ""
@@ -181,7 +205,13 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Which service this account belongs to."""
         return self.async_show_menu(
-            step_id="user", menu_options=[SERVICE_HIPMOB, SERVICE_HIPCALL, SERVICE_IP1]
+            step_id="user",
+            menu_options=[
+                SERVICE_HIPMOB,
+                SERVICE_HIPCALL,
+                SERVICE_MOBINITI,
+                SERVICE_IP1,
+            ],
         )
 
     async def _checked[T](
@@ -368,7 +398,7 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._invalid_participant = invalid
                 errors = {CONF_PARTICIPANTS: "invalid_participant"}
             else:
-                await self.async_set_unique_id(ip1_account_id(api_key))
+                await self.async_set_unique_id(hashed_account_id(api_key))
                 self._abort_if_unique_id_configured()
                 errors = await self._validate_ip1(api_key, base_url, participants)
             if not errors:
@@ -411,6 +441,123 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    @property
+    def logger(self) -> logging.Logger:
+        """The logger of the OAuth2 steps."""
+        return LOGGER
+
+    @property
+    def extra_authorize_data(self) -> dict[str, Any]:
+        """Only the scopes CommHub's features need."""
+        return {"scope": " ".join(MOBINITI_SCOPES)}
+
+    async def async_step_mobiniti(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in with Application Credentials (OAuth2) or a personal token."""
+        return self.async_show_menu(
+            step_id="mobiniti", menu_options=["mobiniti_oauth", "mobiniti_token"]
+        )
+
+    async def async_step_mobiniti_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Mobiniti's authorization code flow."""
+        return await self.async_step_pick_implementation()
+
+    async def _validate_mobiniti(self, token: str, base_url: str) -> dict[str, str]:
+        """Errors of a Mobiniti token: a cheap GET its scopes allow."""
+        client = MobinitiClient(async_get_clientsession(self.hass), token, base_url)
+
+        async def check() -> list[str]:
+            await client.check_token()
+            return []
+
+        _, errors = await self._checked(base_url, check)
+        return errors
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """The authorization succeeded: check the token, then create or update."""
+        token = data["token"]["access_token"]
+        errors = await self._validate_mobiniti(token, MOBINITI_API_URL)
+        if errors:
+            return self.async_abort(reason=errors["base"])
+        unique_id = hashed_account_id(token)
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            entry = (
+                self._get_reauth_entry()
+                if self.source == SOURCE_REAUTH
+                else self._get_reconfigure_entry()
+            )
+            return self.async_update_reload_and_abort(
+                entry, unique_id=unique_id, data_updates=data
+            )
+        await self.async_set_unique_id(unique_id)
+        self._abort_if_unique_id_configured()
+        return await self._create_mobiniti_entry(data)
+
+    async def async_step_mobiniti_token(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A personal access token (Settings → Integrations in Mobiniti)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = _base_url(user_input)
+            token = user_input[CONF_ACCESS_TOKEN].strip()
+            await self.async_set_unique_id(hashed_account_id(token))
+            self._abort_if_unique_id_configured()
+            errors = await self._validate_mobiniti(token, base_url)
+            if not errors:
+                return await self._create_mobiniti_entry(
+                    {CONF_ACCESS_TOKEN: token, CONF_BASE_URL: base_url}
+                )
+        return self.async_show_form(
+            step_id="mobiniti_token",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Required(CONF_ACCESS_TOKEN): PASSWORD,
+                        vol.Required(CONF_ADVANCED): _advanced_section(
+                            MOBINITI_API_URL
+                        ),
+                    }
+                ),
+                user_input,
+            ),
+            errors=errors,
+        )
+
+    async def _create_mobiniti_entry(
+        self, credentials: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """The entry, with its webhook; the last step shows a URL per kind."""
+        webhook_id = async_generate_id()
+        url, cloudhook = await async_webhook_url(self.hass, webhook_id)
+        urls = kind_urls(url, MOBINITI_WEBHOOK_KINDS)
+        return self.async_create_entry(
+            title="Mobiniti",
+            data={
+                CONF_SERVICE: SERVICE_MOBINITI,
+                **credentials,
+                CONF_WEBHOOK_ID: webhook_id,
+                CONF_CLOUDHOOK: cloudhook,
+            },
+            options={
+                CONF_SCAN_INTERVAL: DEFAULT_MOBINITI_SCAN_INTERVAL.seconds,
+                CONF_POLLING: False,
+            },
+            description="mobiniti" if urls else "mobiniti_no_url",
+            description_placeholders={
+                f"{kind}_url": urls.get(kind, "") for kind in MOBINITI_WEBHOOK_KINDS
+            },
+        )
+
+    async def _oauth_again(self, entry: CommHubConfigEntry) -> ConfigFlowResult:
+        """Authorize again with the entry's Application Credentials."""
+        return await self.async_step_pick_implementation(
+            {"implementation": entry.data["auth_implementation"]}
+        )
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
@@ -424,12 +571,14 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
         if entry.data[CONF_SERVICE] == SERVICE_HIPCALL:
             _, errors = await self._validate_hipcall(secret, base_url, entry.unique_id)
             return errors
-        if entry.data[CONF_SERVICE] == SERVICE_IP1:
+        if entry.data[CONF_SERVICE] in (SERVICE_IP1, SERVICE_MOBINITI):
             other = self.hass.config_entries.async_entry_for_domain_unique_id(
-                DOMAIN, ip1_account_id(secret)
+                DOMAIN, hashed_account_id(secret)
             )
             if other is not None and other.entry_id != entry.entry_id:
                 return {"base": "already_configured"}
+            if entry.data[CONF_SERVICE] == SERVICE_MOBINITI:
+                return await self._validate_mobiniti(secret, base_url)
             return await self._validate_ip1(secret, base_url, [])
         apps, errors = await self._validate(entry.data[CONF_ACCOUNT], secret, base_url)
         if not errors and entry.data[CONF_APP] not in {a.id for a in apps}:
@@ -441,6 +590,13 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for new credentials for the same account."""
         entry = self._get_reauth_entry()
+        if _uses_oauth(entry):
+            if user_input is None:
+                return self.async_show_form(
+                    step_id="reauth_confirm",
+                    description_placeholders=_placeholders(entry),
+                )
+            return await self._oauth_again(entry)
         secret_key = _secret_key(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -464,6 +620,8 @@ class CommHubConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the credentials or the base URL of the same account."""
         entry = self._get_reconfigure_entry()
+        if _uses_oauth(entry):
+            return await self._oauth_again(entry)
         secret_key = _secret_key(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -505,6 +663,11 @@ OPTIONS: dict[str, tuple[tuple[int, int], timedelta, tuple[str, ...]]] = {
         IP1_SCAN_INTERVAL_RANGE,
         DEFAULT_IP1_SCAN_INTERVAL,
         (CONF_PARTICIPANTS,),
+    ),
+    SERVICE_MOBINITI: (
+        MOBINITI_SCAN_INTERVAL_RANGE,
+        DEFAULT_MOBINITI_SCAN_INTERVAL,
+        (),
     ),
 }
 
@@ -549,6 +712,8 @@ class CommHubOptionsFlow(OptionsFlowWithReload):
             if service == SERVICE_IP1:
                 ip1_options, errors, invalid = _ip1_options(user_input)
                 options.update(ip1_options)
+            elif service == SERVICE_MOBINITI:
+                options[CONF_POLLING] = bool(user_input.get(CONF_POLLING))
             if not errors:
                 return self.async_create_entry(data=options)
         current = self.config_entry.options
@@ -567,6 +732,10 @@ class CommHubOptionsFlow(OptionsFlowWithReload):
             ),
             **_tracking_schema(current, lists),
         }
+        if service == SERVICE_MOBINITI:
+            schema[
+                vol.Required(CONF_POLLING, default=current.get(CONF_POLLING, False))
+            ] = BooleanSelector()
         if service == SERVICE_IP1:
             schema[
                 vol.Optional(

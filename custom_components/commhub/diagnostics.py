@@ -4,7 +4,12 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_KEY, CONF_API_TOKEN, CONF_WEBHOOK_ID
+from homeassistant.const import (
+    CONF_ACCESS_TOKEN,
+    CONF_API_KEY,
+    CONF_API_TOKEN,
+    CONF_WEBHOOK_ID,
+)
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_ACCOUNT, CONF_PARTICIPANTS, CONF_SENDER, CONF_USERS
@@ -12,11 +17,18 @@ from .coordinator import HipmobCoordinator
 from .data import CommHubConfigEntry, CommHubCoordinator
 from .hipcall_coordinator import HipcallCoordinator
 from .ip1_coordinator import WEBHOOK_KINDS, Ip1Coordinator
+from .mobiniti_coordinator import (
+    WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS,
+    MobinitiCoordinator,
+)
 from .webhooks import async_entry_webhook_urls, redact_webhook_urls
 
 TO_REDACT = {
     CONF_API_KEY,
     CONF_API_TOKEN,
+    CONF_ACCESS_TOKEN,
+    "token",
+    "refresh_token",
     CONF_ACCOUNT,
     CONF_USERS,
     "username",
@@ -52,6 +64,8 @@ async def _service_diagnostics(
         return _hipcall(coordinator)
     if isinstance(coordinator, Ip1Coordinator):
         return await _ip1(hass, coordinator)
+    if isinstance(coordinator, MobinitiCoordinator):
+        return await _mobiniti(hass, coordinator)
     return _hipmob(coordinator)
 
 
@@ -117,6 +131,28 @@ async def _ip1(hass: HomeAssistant, coordinator: Ip1Coordinator) -> dict[str, An
             "baseline_at": ledger.baseline_at,
             "messages_remembered": len(ledger.seen),
             "reports_remembered": len(ledger.reports),
+        }
+        if ledger
+        else None,
+    }
+
+
+async def _mobiniti(
+    hass: HomeAssistant, coordinator: MobinitiCoordinator
+) -> dict[str, Any]:
+    """How the entry receives events, and counts; no contacts or messages."""
+    entry = coordinator.config_entry
+    ledger = coordinator.ledger
+    urls = await async_entry_webhook_urls(hass, entry, MOBINITI_WEBHOOK_KINDS)
+    return {
+        "auth": "oauth2" if "auth_implementation" in entry.data else "token",
+        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
+        "polling": coordinator.polling,
+        "unsubscribes_today": coordinator.unsubscribes_today(),
+        "history": {
+            "baseline_at": ledger.baseline_at,
+            "last_poll_at": ledger.last_poll_at,
+            "events_remembered": len(ledger.keys),
         }
         if ledger
         else None,

@@ -6,14 +6,22 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api.hipcall import HipcallUser
-from .const import CONF_SERVICE, DOMAIN, SERVICE_HIPCALL, SERVICE_IP1
+from .const import (
+    CONF_SERVICE,
+    DOMAIN,
+    SERVICE_HIPCALL,
+    SERVICE_IP1,
+    SERVICE_MOBINITI,
+)
 from .coordinator import HipmobCoordinator, TrackedDevice
 from .hipcall_coordinator import HipcallCoordinator, user_identifier as hipcall_user
 from .ip1_coordinator import Ip1Coordinator, participant_identifier
+from .mobiniti_coordinator import MobinitiCoordinator
 
 SERVICE_MODELS = {
     SERVICE_HIPCALL: ("Hipcall", "Hipcall account"),
     SERVICE_IP1: ("IP1", "IP1 SMS account"),
+    SERVICE_MOBINITI: ("Mobiniti", "Mobiniti account"),
 }
 
 
@@ -130,9 +138,9 @@ class HipmobUserEntity(HipmobEntity):
         return super().available and self.user_status is not None
 
 
-class AccountEntity[CoordinatorT: HipcallCoordinator | Ip1Coordinator](
-    CoordinatorEntity[CoordinatorT]
-):
+class AccountEntity[
+    CoordinatorT: HipcallCoordinator | Ip1Coordinator | MobinitiCoordinator
+](CoordinatorEntity[CoordinatorT]):
     """An entity of an account, on the account's own (service) device."""
 
     _attr_has_entity_name = True
@@ -144,11 +152,11 @@ class AccountEntity[CoordinatorT: HipcallCoordinator | Ip1Coordinator](
         super().__init__(coordinator)
         entry = coordinator.config_entry
         self.entity_description = description
-        # IP1's unique_id is a hash of the key: entity ids never derive from secrets.
+        # IP1's and Mobiniti's unique_id hash a secret: entity ids never derive from it.
         account = (
-            entry.entry_id
-            if entry.data[CONF_SERVICE] == SERVICE_IP1
-            else entry.unique_id or entry.entry_id
+            entry.unique_id or entry.entry_id
+            if entry.data[CONF_SERVICE] == SERVICE_HIPCALL
+            else entry.entry_id
         )
         self._attr_unique_id = f"{entry.data[CONF_SERVICE]}_{account}_{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry.entry_id)})

@@ -9,11 +9,16 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api.hipcall import MISSED_CALL_REASONS, UNKNOWN_REASON
-from .const import EVENT_INBOUND_MESSAGE, EVENT_MISSED_CALL
+from .const import DOMAIN, EVENT_INBOUND_MESSAGE, EVENT_MISSED_CALL
 from .data import CommHubConfigEntry
 from .entity import AccountEntity
 from .hipcall_coordinator import HipcallCoordinator
 from .ip1_coordinator import Ip1Coordinator
+from .mobiniti_coordinator import (
+    CONTACT_STATUSES,
+    WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS,
+    MobinitiCoordinator,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -46,6 +51,17 @@ INBOUND_MESSAGE = BusEventDescription(
     event_types=["inbound_message"],
     bus_event=EVENT_INBOUND_MESSAGE,
 )
+# Mobiniti: one entity per webhook kind; contact status changes are typed by status.
+MOBINITI_EVENTS = [
+    BusEventDescription(
+        key=kind,
+        translation_key=kind,
+        event_types=list(CONTACT_STATUSES) if kind == "contact_status" else [kind],
+        bus_event=f"{DOMAIN}_{kind}",
+        type_key="status" if kind == "contact_status" else None,
+    )
+    for kind in MOBINITI_WEBHOOK_KINDS
+]
 
 
 async def async_setup_entry(
@@ -59,9 +75,16 @@ async def async_setup_entry(
         async_add_entities([BusEventEntity(coordinator, MISSED_CALL)])
     elif isinstance(coordinator, Ip1Coordinator):
         async_add_entities([BusEventEntity(coordinator, INBOUND_MESSAGE)])
+    elif isinstance(coordinator, MobinitiCoordinator):
+        async_add_entities(
+            BusEventEntity(coordinator, description) for description in MOBINITI_EVENTS
+        )
 
 
-class BusEventEntity(AccountEntity[HipcallCoordinator | Ip1Coordinator], EventEntity):
+class BusEventEntity(
+    AccountEntity[HipcallCoordinator | Ip1Coordinator | MobinitiCoordinator],
+    EventEntity,
+):
     """Triggers with each event of its kind the account reports, once."""
 
     entity_description: BusEventDescription

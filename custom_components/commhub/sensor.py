@@ -25,6 +25,7 @@ from .entity import (
 )
 from .hipcall_coordinator import HipcallCoordinator
 from .ip1_coordinator import Ip1Coordinator
+from .mobiniti_coordinator import MobinitiCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -53,6 +54,11 @@ LAST_MISSED_CALL = SensorEntityDescription(
     device_class=SensorDeviceClass.TIMESTAMP,
 )
 
+UNSUBSCRIBES_TODAY = SensorEntityDescription(
+    key="unsubscribes_today",
+    translation_key="unsubscribes_today",
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
 LAST_MESSAGE = SensorEntityDescription(
     key="last_message", translation_key="last_message"
 )
@@ -69,6 +75,8 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     if isinstance(coordinator, HipcallCoordinator):
         _add_hipcall_sensors(entry, coordinator, async_add_entities)
+    elif isinstance(coordinator, MobinitiCoordinator):
+        async_add_entities([DailyCountSensor(coordinator, UNSUBSCRIBES_TODAY)])
     elif isinstance(coordinator, Ip1Coordinator):
         async_add_entities(
             Ip1LastMessageSensor(coordinator, LAST_MESSAGE, participant)
@@ -123,7 +131,7 @@ def _add_hipcall_sensors(
     """Missed-call sensors, and a status sensor per user, also for users added later."""
     async_add_entities(
         [
-            HipcallMissedTodaySensor(coordinator, MISSED_CALLS_TODAY),
+            DailyCountSensor(coordinator, MISSED_CALLS_TODAY),
             HipcallLastMissedSensor(coordinator, LAST_MISSED_CALL),
         ]
     )
@@ -166,8 +174,10 @@ class HipcallUserStatusSensor(HipcallUserEntity, SensorEntity):
         }
 
 
-class HipcallMissedTodaySensor(AccountEntity[HipcallCoordinator], SensorEntity):
-    """Missed calls received since local midnight."""
+class DailyCountSensor(
+    AccountEntity[HipcallCoordinator | MobinitiCoordinator], SensorEntity
+):
+    """Events received since local midnight (missed calls, unsubscribes)."""
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -186,7 +196,15 @@ class HipcallMissedTodaySensor(AccountEntity[HipcallCoordinator], SensorEntity):
     @property
     def native_value(self) -> int:
         """Today's count."""
-        return self.coordinator.data.missed_today()
+        coordinator = self.coordinator
+        if isinstance(coordinator, MobinitiCoordinator):
+            return coordinator.unsubscribes_today()
+        return coordinator.data.missed_today()
+
+    @property
+    def available(self) -> bool:
+        """Webhook counts stay known while polling fails; polled ones do not."""
+        return isinstance(self.coordinator, MobinitiCoordinator) or super().available
 
 
 class HipcallLastMissedSensor(AccountEntity[HipcallCoordinator], SensorEntity):

@@ -1,7 +1,7 @@
 """Actions: send messages (Hipmob, IP1), Hipmob friend lists, Hipcall tasks and comments."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 import mimetypes
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +24,7 @@ import voluptuous as vol
 from .api import CommHubApiError, CommHubRequestError
 from .api.hipmob import AUDIO_TYPE, BINARY_TYPE, JSON_TYPE
 from .api.ip1 import MAX_BODY_LENGTH, SENDER_RE, Ip1SentMessage, normalise_number
+from .api.mobiniti import MAX_BATCH as MOBINITI_MAX_BATCH, MobinitiClient, is_e164
 from .const import (
     CONF_DELIVERY_REPORTS,
     CONF_SENDER,
@@ -32,18 +33,22 @@ from .const import (
     SERVICE_HIPCALL,
     SERVICE_HIPMOB,
     SERVICE_IP1,
+    SERVICE_MOBINITI,
 )
 from .coordinator import HipmobConfigEntry, HipmobCoordinator
 from .data import CommHubConfigEntry
 from .errors import action_failed
 from .hipcall_coordinator import HipcallConfigEntry, HipcallCoordinator
 from .ip1_coordinator import Ip1ConfigEntry
+from .mobiniti_coordinator import MobinitiConfigEntry
 from .webhooks import async_entry_webhook_urls
 
 SERVICE_SEND_MESSAGE = "send_message"
 SERVICE_SET_FRIENDS = "set_friends"
 SERVICE_CREATE_TASK = "create_task"
 SERVICE_ADD_COMMENT = "add_comment"
+SERVICE_UNSUBSCRIBE = "unsubscribe"
+SERVICE_LOOKUP_CARRIER = "lookup_carrier"
 
 ATTR_TO = "to"
 ATTR_MESSAGE = "message"
@@ -55,6 +60,7 @@ ATTR_SENDER = "sender"
 ATTR_DEVICE = "device"
 ATTR_MODE = "mode"
 ATTR_FRIENDS = "friends"
+ATTR_PHONE_NUMBERS = "phone_numbers"
 
 FRIEND_MODES = ("add", "remove", "replace", "clear")
 TASK_PRIORITIES = ("low", "medium", "high")
@@ -89,6 +95,13 @@ SET_FRIENDS_SCHEMA = vol.Schema(
         vol.Required(ATTR_DEVICE): cv.string,
         vol.Required(ATTR_MODE): vol.In(FRIEND_MODES),
         vol.Optional(ATTR_FRIENDS, default=list): vol.All(cv.ensure_list, [cv.string]),
+    }
+)
+
+PHONE_NUMBERS_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_PHONE_NUMBERS): vol.All(cv.ensure_list, [cv.string]),
     }
 )
 
@@ -338,10 +351,137 @@ def _raise_if_all_failed(results: list[dict[str, Any]]) -> None:
         )
 
 
+def _e164(values: Sequence[str]) -> list[str]:
+    """Phone numbers in E.164 (`+` and digits), each once; anything else refused."""
+    numbers = _clean(values)
+    if not numbers:
+        raise _invalid("no_targets")
+    for number in numbers:
+        if not is_e164(number):
+            raise _invalid("not_e164", number=number)
+    return numbers
+
+
+def _mobiniti_text(data: dict[str, Any]) -> str:
+    """The SMS text; Mobiniti sends nothing else."""
+    for field in (ATTR_JSON, ATTR_FILE, ATTR_SENDER):
+        if field in data:
+            raise _invalid("field_not_supported", field=field, service=SERVICE_MOBINITI)
+    if data[ATTR_AUTOCREATE]:
+        raise _invalid(
+            "field_not_supported", field=ATTR_AUTOCREATE, service=SERVICE_MOBINITI
+        )
+    text = str(data.get(ATTR_MESSAGE, ""))
+    if not text.strip():
+        raise _invalid("empty_message")
+    return text
+
+
+def _sent(number: str, status: str, sent_id: str | None) -> dict[str, Any]:
+    return {"to": number, "status": status, "id": sent_id, "error": None}
+
+
+async def _each(
+    numbers: Sequence[str],
+    send: Callable[[str], Awaitable[str | None]],
+    status: str,
+) -> list[dict[str, Any]]:
+    """One request per number (queued by the client's per-route limit); a number
+    Mobiniti refuses is that number's result, not the end of the send."""
+    results = []
+    for number in numbers:
+        try:
+            results.append(_sent(number, status, await send(number)))
+        except CommHubRequestError as err:
+            results.append(_result(number, err))
+    return results
+
+
+async def _send_mobiniti(
+    call: ServiceCall, entry: MobinitiConfigEntry
+) -> ServiceResponse:
+    """One number → /v1/message, several → the batch, send_at → scheduled."""
+    numbers = _e164(call.data[ATTR_TO])
+    text = _mobiniti_text(call.data)
+    client = entry.runtime_data.client
+    try:
+        if ATTR_SEND_AT in call.data:
+            send_at = dt_util.as_utc(call.data[ATTR_SEND_AT])
+            if send_at <= dt_util.utcnow():
+                raise _invalid("send_at_in_past")
+
+            async def schedule(number: str) -> str | None:
+                return (await client.schedule_message(number, text, send_at)).id
+
+            results = await _each(numbers, schedule, "scheduled")
+        else:
+            results = await _send_now(client, numbers, text)
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err) from err
+    _raise_if_all_failed(results)
+    return {"results": cast(list[JsonValueType], results)}
+
+
+async def _send_now(
+    client: MobinitiClient, numbers: list[str], text: str
+) -> list[dict[str, Any]]:
+    """Sent at once: a batch per 100 numbers; a refused batch number by number."""
+
+    async def single(number: str) -> str | None:
+        return (await client.send_message(number, text)).id
+
+    if len(numbers) == 1:
+        return await _each(numbers, single, "sent")
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(numbers), MOBINITI_MAX_BATCH):
+        chunk = numbers[start : start + MOBINITI_MAX_BATCH]
+        try:
+            sent = await client.send_batch(chunk, text)
+        except CommHubRequestError:
+            # One refused number fails the batch: find out which, one by one.
+            results.extend(await _each(chunk, single, "sent"))
+        else:
+            ids = [message.id for message in sent]
+            results.extend(
+                _sent(number, "sent", ids[i] if i < len(ids) else None)
+                for i, number in enumerate(chunk)
+            )
+    return results
+
+
+def _mobiniti_client(call: ServiceCall) -> tuple[MobinitiConfigEntry, MobinitiClient]:
+    entry = cast("MobinitiConfigEntry", _entry_of(call, (SERVICE_MOBINITI,)))
+    return entry, entry.runtime_data.client
+
+
+async def _async_unsubscribe(call: ServiceCall) -> ServiceResponse:
+    """Unsubscribe numbers (in chunks of 100): how many Mobiniti unsubscribed."""
+    entry, client = _mobiniti_client(call)
+    numbers = _e164(call.data[ATTR_PHONE_NUMBERS])
+    try:
+        count = await client.unsubscribe(numbers)
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err) from err
+    return {"unsubscribed": count}
+
+
+async def _async_lookup_carrier(call: ServiceCall) -> ServiceResponse:
+    """Each number's carrier (in chunks of 10), as Mobiniti gives it."""
+    entry, client = _mobiniti_client(call)
+    numbers = _e164(call.data[ATTR_PHONE_NUMBERS])
+    try:
+        results = await client.lookup_carriers(numbers)
+    except CommHubApiError as err:
+        raise action_failed(call.hass, entry, err) from err
+    return {"results": cast(list[JsonValueType], results)}
+
+
 async def _async_send_message(call: ServiceCall) -> ServiceResponse:
-    any_entry = _entry_of(call, (SERVICE_HIPMOB, SERVICE_IP1))
+    any_entry = _entry_of(call, (SERVICE_HIPMOB, SERVICE_IP1, SERVICE_MOBINITI))
     if any_entry.data[CONF_SERVICE] == SERVICE_IP1:
         return await _send_ip1(call, cast("Ip1ConfigEntry", any_entry))
+    if any_entry.data[CONF_SERVICE] == SERVICE_MOBINITI:
+        return await _send_mobiniti(call, cast("MobinitiConfigEntry", any_entry))
     entry = cast("HipmobConfigEntry", any_entry)
     targets = _clean(call.data[ATTR_TO])
     if not targets:
@@ -427,6 +567,17 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+    for name, handler in (
+        (SERVICE_UNSUBSCRIBE, _async_unsubscribe),
+        (SERVICE_LOOKUP_CARRIER, _async_lookup_carrier),
+    ):
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            handler,
+            schema=PHONE_NUMBERS_SCHEMA,
+            supports_response=SupportsResponse.OPTIONAL,
+        )
     hass.services.async_register(
         DOMAIN,
         SERVICE_SET_FRIENDS,

@@ -1,0 +1,296 @@
+"""Mobiniti webhooks: each kind fired once with the contract's data, bad ones refused."""
+
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.commhub.mobiniti_coordinator import WEBHOOK_KINDS
+from sandbox import Sandbox
+
+from .conftest import MOBINITI_WEBHOOK_ID, SetupEntry
+from .helpers import state_of
+
+WEBHOOK = f"/api/webhook/{MOBINITI_WEBHOOK_ID}"
+JANE = "+12025550101"
+LEE = "+12025550105"
+MARIA = "+12025550104"
+
+
+async def webhook_url(hass_client_no_auth: ClientSessionGenerator, kind: str) -> str:
+    """The entry's URL for a kind on the test HTTP server (real HTTP)."""
+    client = await hass_client_no_auth()
+    return str(client.make_url(f"{WEBHOOK}?kind={kind}"))
+
+
+async def deliver(
+    sandbox: Sandbox, hass: HomeAssistant, url: str, kind: str, **overrides: Any
+) -> int | None:
+    """Let the sandbox post the latest event of a kind; the status it got."""
+    delivery = await sandbox.mobiniti.deliver_webhook(url, kind, **overrides)
+    await hass.async_block_till_done()
+    return delivery.status
+
+
+def entity_state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> Any:
+    """State of an account-level Mobiniti entity."""
+    platform = "sensor" if key == "unsubscribes_today" else "event"
+    return state_of(hass, platform, f"mobiniti_{entry.entry_id}_{key}")
+
+
+async def test_unsubscribe_fires_once_with_the_contract_data(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """The unsubscribe webhook: bus event, event entity, today's count."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, "commhub_unsubscribe")
+    payload = sandbox.mobiniti.unsubscribe_contact(JANE)
+    url = await webhook_url(hass_client_no_auth, "unsubscribe")
+    assert await deliver(sandbox, hass, url, "unsubscribe") == 200
+    assert len(events) == 1
+    assert events[0].data == {
+        "config_entry_id": entry.entry_id,
+        "service": "mobiniti",
+        "contact_id": payload["id"],
+        "phone_number": JANE,
+        "to": "64600",
+        "unsubscribed_at": datetime.fromisoformat(
+            payload["unsubscribed_at"].replace("Z", "+00:00")
+        ).isoformat(),
+        "first_name": payload["first_name"],
+        "last_name": payload["last_name"],
+        "email": payload["email"],
+    }
+    state = entity_state(hass, entry, "unsubscribe")
+    assert state.attributes["event_type"] == "unsubscribe"
+    assert state.attributes["phone_number"] == JANE
+    assert entity_state(hass, entry, "unsubscribes_today").state == "1"
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "expected"),
+    [
+        (
+            "inbound_message",
+            lambda sb: sb.mobiniti.add_inbound(LEE, "Do you have size 9?"),
+            {"phone_number": LEE, "message": "Do you have size 9?", "catch_up": False},
+        ),
+        (
+            "contact_status",
+            lambda sb: sb.mobiniti.set_contact_status(JANE, "suspended"),
+            {
+                "phone_number": JANE,
+                "status": "suspended",
+                "previous_phone_number": None,
+            },
+        ),
+        (
+            "bounce",
+            lambda sb: sb.mobiniti.add_bounce(MARIA),
+            {"phone_number": MARIA, "bounces": 3},
+        ),
+        (
+            "rejection",
+            lambda sb: sb.mobiniti.add_rejection("Sale today!"),
+            {"code": "", "message": "Sale today!", "description": "Unsubscribed"},
+        ),
+    ],
+)
+async def test_each_kind_is_its_event(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+    kind: str,
+    make: Any,
+    expected: dict[str, Any],
+) -> None:
+    """Each webhook kind fires its bus event and triggers its event entity."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, f"commhub_{kind}")
+    make(sandbox)
+    url = await webhook_url(hass_client_no_auth, kind)
+    assert await deliver(sandbox, hass, url, kind) == 200
+    assert len(events) == 1
+    data = events[0].data
+    assert data["config_entry_id"] == entry.entry_id
+    assert data["service"] == "mobiniti"
+    assert {key: data[key] for key in expected} == expected
+    state = entity_state(hass, entry, kind)
+    expected_type = expected.get("status", kind) if kind == "contact_status" else kind
+    assert state.attributes["event_type"] == expected_type
+    assert entity_state(hass, entry, "unsubscribes_today").state == "0"
+
+
+async def test_delivery_report_carries_statuses_and_messages(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """A delivery report: total_messages, statuses and messages as posted."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, "commhub_delivery_report")
+    sandbox.mobiniti.send_batch([JANE, LEE], "Doors open at 9")
+    payload = sandbox.mobiniti.webhook_payload("delivery_report")
+    url = await webhook_url(hass_client_no_auth, "delivery_report")
+    assert await deliver(sandbox, hass, url, "delivery_report") == 200
+    assert events[0].data == {
+        "config_entry_id": entry.entry_id,
+        "service": "mobiniti",
+        "total_messages": payload["total_messages"],
+        "statuses": payload["statuses"],
+        "messages": payload["messages"],
+    }
+
+
+async def test_the_same_delivery_twice_fires_once_also_after_reload(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """Mobiniti retries and networks duplicate: recognised by content."""
+    entry = await setup_mobiniti()
+    sandbox.mobiniti.unsubscribe_contact(JANE)
+    sandbox.mobiniti.add_rejection("Hello")
+    unsubscribes = async_capture_events(hass, "commhub_unsubscribe")
+    rejections = async_capture_events(hass, "commhub_rejection")
+    for kind in ("unsubscribe", "rejection"):
+        url = await webhook_url(hass_client_no_auth, kind)
+        assert await deliver(sandbox, hass, url, kind) == 200
+        assert await deliver(sandbox, hass, url, kind) == 200
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    for kind in ("unsubscribe", "rejection"):
+        url = await webhook_url(hass_client_no_auth, kind)
+        assert await deliver(sandbox, hass, url, kind) == 200
+    assert (len(unsubscribes), len(rejections)) == (1, 1)
+    assert entity_state(hass, entry, "unsubscribes_today").state == "1"
+    # Another rejection with other content is another event.
+    sandbox.mobiniti.add_rejection("Hello again")
+    url = await webhook_url(hass_client_no_auth, "rejection")
+    assert await deliver(sandbox, hass, url, "rejection") == 200
+    assert len(rejections) == 2
+
+
+async def test_kind_is_recognised_by_shape_without_the_query(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """One URL for every kind still works: the payload's shape decides."""
+    await setup_mobiniti()
+    client = await hass_client_no_auth()
+    url = str(client.make_url(WEBHOOK))
+    makers = {
+        "unsubscribe": lambda: sandbox.mobiniti.unsubscribe_contact(JANE),
+        "inbound_message": lambda: sandbox.mobiniti.add_inbound(LEE, "hi"),
+        "delivery_report": lambda: sandbox.mobiniti.send_message(LEE, "hello"),
+        "contact_status": lambda: sandbox.mobiniti.set_contact_status(
+            JANE, "deactivated"
+        ),
+        "bounce": lambda: sandbox.mobiniti.add_bounce(MARIA),
+        "rejection": lambda: sandbox.mobiniti.add_rejection("x"),
+    }
+    for kind, make in makers.items():
+        events = async_capture_events(hass, f"commhub_{kind}")
+        make()
+        assert await deliver(sandbox, hass, url, kind) == 200, kind
+        assert len(events) == 1, kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("unsubscribe", {"id": "c1", "phone_number": "+1", "unsubscribed_at": "never"}),
+        ("unsubscribe", {"phone_number": "+12025550101", "unsubscribed_at": None}),
+        ("inbound_message", {"id": "c1", "phone_number": "+1", "message": "x"}),
+        ("delivery_report", {"total_messages": "one", "statuses": [], "messages": []}),
+        ("contact_status", {"id": "c1", "phone_number": "+1", "status": "sleeping"}),
+        ("bounce", {"id": "c1", "phone_number": "+1", "bounces": -1}),
+        ("rejection", {"code": "", "message": 5, "description": "x"}),
+        (None, {"something": "else"}),
+    ],
+)
+async def test_invalid_payload_is_400_fires_nothing_and_warns_once(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_mobiniti: SetupEntry,
+    caplog: pytest.LogCaptureFixture,
+    kind: str | None,
+    payload: dict[str, Any],
+) -> None:
+    """Refused with 400, nothing fired, one warning without personal data."""
+    await setup_mobiniti()
+    fired = [
+        async_capture_events(hass, f"commhub_{kind}") for kind in WEBHOOK_KINDS
+    ]
+        "*", lambda e: fired.append(e) if e.event_type.startswith("commhub_") else None
+    )
+    client = await hass_client_no_auth()
+    url = WEBHOOK if kind is None else f"{WEBHOOK}?kind={kind}"
+    caplog.clear()
+    for _ in range(2):
+        response = await client.post(url, json=payload)
+        assert response.status == 400
+    await hass.async_block_till_done()
+    assert not any(fired)
+    warnings = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert len(warnings) == 1
+    assert "+1" not in warnings[0].getMessage()
+
+
+async def test_only_post_is_accepted(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """GET and PUT are refused by the webhook itself."""
+    await setup_mobiniti()
+    client = await hass_client_no_auth()
+    assert (await client.get(f"{WEBHOOK}?kind=unsubscribe")).status == 405
+    assert (await client.put(f"{WEBHOOK}?kind=unsubscribe", json={})).status == 405
+
+
+async def test_unsubscribes_today_resets_at_midnight_and_survives_restart(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Counted by local receipt day; kept across a reload; zero after midnight."""
+    now = dt_util.now()
+    freezer.move_to(now.replace(hour=22, minute=0, second=0))
+    entry = await setup_mobiniti()
+    url = await webhook_url(hass_client_no_auth, "unsubscribe")
+    for number in (JANE, LEE):
+        sandbox.mobiniti.unsubscribe_contact(number)
+        assert await deliver(sandbox, hass, url, "unsubscribe") == 200
+    assert entity_state(hass, entry, "unsubscribes_today").state == "2"
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entity_state(hass, entry, "unsubscribes_today").state == "2"
+    freezer.tick(timedelta(hours=2, minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert entity_state(hass, entry, "unsubscribes_today").state == "0"
