@@ -316,6 +316,7 @@ class MobinitiClient(HttpClient):
         key = f"{method.upper()} {path.partition('?')[0]}"
         lock = self._route_locks.setdefault(key, asyncio.Lock())
         async with lock:
+            self._raise_if_blocked()  # a 429 may have come while this one queued
             await self.throttle.wait(key)
             try:
                 return await super().request(

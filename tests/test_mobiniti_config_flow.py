@@ -1,0 +1,317 @@
+"""Mobiniti sign-in: Application Credentials (OAuth2) or a personal access token."""
+
+import hashlib
+from typing import Any
+
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.commhub.api.mobiniti import (
+    OAUTH_AUTHORIZE_URL,
+    OAUTH_TOKEN_URL,
+)
+from custom_components.commhub.const import DOMAIN
+from sandbox import Fault, Sandbox
+
+from .conftest import MOBINITI_TOKEN, SetupEntry, mobiniti_entry
+
+CLIENT_ID = "commhub-client"
+CLIENT_SECRET = "commhub-secret"
+REDIRECT = "https://example.com/auth/external/callback"
+API = "https://api.mobiniti.com"
+KINDS = (
+    "unsubscribe",
+    "inbound_message",
+    "delivery_report",
+    "contact_status",
+    "bounce",
+    "rejection",
+)
+EMPTY_LIST = {"data": [], "meta": {"pagination": {"total": 0, "links": {}}}}
+
+
+async def _menu(hass: HomeAssistant, choice: str) -> dict[str, Any]:
+    """Start a user flow, pick Mobiniti, then the sign-in kind."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "mobiniti"}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["mobiniti_oauth", "mobiniti_token"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": choice}
+    )
+
+
+@pytest.fixture
+async def credentials(hass: HomeAssistant) -> None:
+    """Application Credentials for Mobiniti."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), "mobiniti"
+    )
+
+
+async def _authorize(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    result: dict[str, Any],
+    access_token: str = "oauth-access-token",
+) -> dict[str, Any]:
+    """Follow the external step as the user's browser would; finish the flow."""
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    state = config_entry_oauth2_flow._encode_jwt(
+        hass, {"flow_id": result["flow_id"], "redirect_uri": REDIRECT}
+    )
+    assert result["url"].startswith(f"{OAUTH_AUTHORIZE_URL}?")
+    assert f"client_id={CLIENT_ID}" in result["url"]
+    assert (
+        "scope=messages.view+messages.create+message.schedule.create+"
+        "contacts.view+contacts.update+phone-numbers.lookup" in result["url"]
+    )
+    client = await hass_client_no_auth()
+    response = await client.get(f"/auth/external/callback?code=abcd&state={state}")
+    assert response.status == 200
+    aioclient_mock.post(
+        OAUTH_TOKEN_URL,
+        json={
+            "token_type": "Bearer",
+            "expires_in": 315359999,
+            "access_token": access_token,
+            "refresh_token": "oauth-refresh-token",
+        },
+    )
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_oauth_flow_creates_an_entry(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Authorization code flow against Mobiniti's public endpoints."""
+    hass.config.external_url = "https://ha.example.com"
+    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    result = await _menu(hass, "mobiniti_oauth")
+    result = await _authorize(hass, hass_client_no_auth, aioclient_mock, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert data["service"] == "mobiniti"
+    assert data["auth_implementation"] == "mobiniti"
+    assert data["token"]["access_token"] == "oauth-access-token"
+    assert "base_url" not in data
+    entry = result["result"]
+    assert entry.unique_id == hashlib.sha256(b"oauth-access-token").hexdigest()
+    base = f"https://ha.example.com/api/webhook/{data['webhook_id']}"
+    assert result["description_placeholders"] == {
+        f"{kind}_url": f"{base}?kind={kind}" for kind in KINDS
+    }
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    checks = [c for c in aioclient_mock.mock_calls if str(c[1]).startswith(API)]
+    assert checks
+    assert checks[-1][3]["Authorization"] == "Bearer oauth-access-token"
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_oauth_token_refused_by_the_api_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A token the API refuses (401) ends the flow with invalid_auth."""
+    aioclient_mock.get(f"{API}/v1/messages", status=401, json={"status": 401})
+    result = await _menu(hass, "mobiniti_oauth")
+    result = await _authorize(hass, hass_client_no_auth, aioclient_mock, result)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_auth"
+
+
+async def test_oauth_without_credentials_asks_for_them(hass: HomeAssistant) -> None:
+    """No Application Credentials yet: the flow says so."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    result = await _menu(hass, "mobiniti_oauth")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_oauth_reauth_and_reconfigure_sign_in_again(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Both go through Mobiniti's sign-in again and keep the entry."""
+    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Mobiniti",
+        unique_id="old",
+        data={
+            "service": "mobiniti",
+            "auth_implementation": "mobiniti",
+            "token": {"access_token": "old", "expires_at": 0, "expires_in": 0},
+            "webhook_id": "hook",
+            "cloudhook": False,
+        },
+        options={"scan_interval": 60, "polling": False},
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize(
+        hass, hass_client_no_auth, aioclient_mock, result, "renewed"
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["token"]["access_token"] == "renewed"
+    assert entry.data["webhook_id"] == "hook"
+    await hass.async_block_till_done()
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await _authorize(
+        hass, hass_client_no_auth, aioclient_mock, result, "again"
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == hashlib.sha256(b"again").hexdigest()
+
+
+async def test_token_flow_creates_an_entry(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """A personal access token, checked with GET /v1/messages?limit=1."""
+    result = await _menu(hass, "mobiniti_token")
+    assert result["step_id"] == "mobiniti_token"
+    fields = {str(k): k for k in result["data_schema"].schema}
+    assert list(fields) == ["access_token", "advanced"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "access_token": MOBINITI_TOKEN,
+            "advanced": {"base_url": f"{sandbox_url}/mobiniti/"},
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["access_token"] == MOBINITI_TOKEN
+    assert result["data"]["base_url"] == f"{sandbox_url}/mobiniti"
+    assert result["options"] == {"scan_interval": 60, "polling": False}
+    assert (
+        result["result"].unique_id
+        == hashlib.sha256(MOBINITI_TOKEN.encode()).hexdigest()
+    )
+    first = sandbox.mobiniti.requests[0]
+    assert (first.method, first.path) == ("GET", "/v1/messages")
+    assert first.headers["Authorization"] == f"Bearer {MOBINITI_TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("token", "fault", "error"),
+    [
+        ("not-a-token", None, "invalid_auth"),
+        (MOBINITI_TOKEN, Fault("error", status=503), "cannot_connect"),
+        (MOBINITI_TOKEN, Fault("error", status=402), "payment_required"),
+    ],
+)
+async def test_token_flow_errors(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    sandbox_url: str,
+    token: str,
+    fault: Fault | None,
+    error: str,
+) -> None:
+    """Errors show on the form; nothing is created."""
+    if fault:
+        sandbox.mobiniti.add_fault(fault)
+    result = await _menu(hass, "mobiniti_token")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"access_token": token, "advanced": {"base_url": f"{sandbox_url}/mobiniti"}},
+    )
+    assert result["errors"] == {"base": error}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_same_token_twice_aborts(hass: HomeAssistant, sandbox_url: str) -> None:
+    """One entry per token."""
+    mobiniti_entry(sandbox_url).add_to_hass(hass)
+    result = await _menu(hass, "mobiniti_token")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            "access_token": MOBINITI_TOKEN,
+            "advanced": {"base_url": f"{sandbox_url}/mobiniti"},
+        },
+    )
+    assert result["reason"] == "already_configured"
+
+
+async def test_token_reauth_and_reconfigure(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str, setup_mobiniti: SetupEntry
+) -> None:
+    """A new token replaces the revoked one; reconfigure can move the base URL."""
+    entry = await setup_mobiniti()
+    new = sandbox.mobiniti.issue_token()["access_token"]
+    sandbox.mobiniti.revoke_token(MOBINITI_TOKEN)
+    result = await entry.start_reauth_flow(hass)
+    assert [str(k) for k in result["data_schema"].schema] == ["access_token"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"access_token": MOBINITI_TOKEN}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"access_token": new}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["access_token"] == new
+    assert entry.unique_id == hashlib.sha256(new.encode()).hexdigest()
+    await hass.async_block_till_done()
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"access_token": new, "advanced": {"base_url": f"{sandbox_url}/mobiniti"}},
+    )
+    assert result["reason"] == "reconfigure_successful"
+
+
+async def test_options_turn_on_polling(
+    hass: HomeAssistant, setup_mobiniti: SetupEntry
+) -> None:
+    """The polling fallback and its interval (60-3600 s)."""
+    entry = await setup_mobiniti()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert [str(k) for k in result["data_schema"].schema] == [
+        "scan_interval",
+        "polling",
+    ]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {"scan_interval": 30, "polling": True}
+        )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"scan_interval": 120, "polling": True}
+    )
+    assert entry.options == {"scan_interval": 120, "polling": True}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.polling is True
