@@ -284,8 +284,6 @@ async def test_token_reauth_and_reconfigure(
     assert entry.data["access_token"] == new
     assert entry.unique_id == hashlib.sha256(new.encode()).hexdigest()
     await hass.async_block_till_done()
-    aioclient_mock.clear_requests()
-    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
     result = await entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
