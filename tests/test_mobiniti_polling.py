@@ -128,7 +128,6 @@ async def test_restart_catches_up_what_happened_meanwhile(
     freezer.tick(timedelta(seconds=5))
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    entry.runtime_data.client.throttle.interval = 0
     assert [e.data["message"] for e in inbound] == ["while you were away"]
     assert inbound[0].data["catch_up"] is True
     assert await hass.config_entries.async_reload(entry.entry_id)

@@ -23,6 +23,7 @@ from .api.mobiniti import (
     MobinitiClient,
     MobinitiContact,
     MobinitiMessage,
+    RouteThrottle,
     parse_mobiniti_time,
 )
 from .api.records import MalformedRecord
@@ -42,6 +43,7 @@ from .webhooks import InvalidPayloadError
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
 STORAGE_VERSION = 1
+THROTTLES_KEY = f"{DOMAIN}_mobiniti_throttles"
 WEBHOOK_KINDS = (
     "unsubscribe",
     "inbound_message",
@@ -289,6 +291,16 @@ def event_from_message(message: MobinitiMessage) -> MobinitiEvent:
     )
 
 
+def shared_throttle(hass: HomeAssistant, base_url: str) -> RouteThrottle:
+    """The per-route pacing of every client talking to this Mobiniti API.
+
+    The config flow's check and the entry's first poll come a moment apart: with
+    one throttle they stay a second apart per route, as Mobiniti requires.
+    """
+    throttles: dict[str, RouteThrottle] = hass.data.setdefault(THROTTLES_KEY, {})
+    return throttles.setdefault(base_url, RouteThrottle())
+
+
 def _token_source(
     hass: HomeAssistant, entry: ConfigEntry
 ) -> tuple[str | Callable[[], Awaitable[str]], str]:
@@ -334,7 +346,12 @@ class MobinitiCoordinator(DataUpdateCoordinator[date]):
             else None,
         )
         token, base_url = _token_source(hass, entry)
-        self.client = MobinitiClient(async_get_clientsession(hass), token, base_url)
+        self.client = MobinitiClient(
+            async_get_clientsession(hass),
+            token,
+            base_url,
+            throttle=shared_throttle(hass, base_url),
+        )
         self._store = self._ledger_store(hass, entry)
         self.ledger: EventLedger | None = None
         self._healthy_since: datetime | None = None

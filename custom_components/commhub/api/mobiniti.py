@@ -278,17 +278,22 @@ class MobinitiClient(HttpClient):
         base_url: str = MOBINITI_API_URL,
         *,
         route_interval: float = ROUTE_INTERVAL,
+        throttle: RouteThrottle | None = None,
         **kwargs: Any,
     ) -> None:
         """Authenticate with `token`: a personal access token, or an async callable
         returning a valid OAuth access token (called before every request).
 
         Whatever the callable raises (e.g. Home Assistant's token refresh errors)
-        reaches the caller unchanged.
+        reaches the caller unchanged. `throttle` is shared with the account's
+        other clients (e.g. the one that validated the token a moment ago).
         """
         super().__init__(session, base_url, **kwargs)
         self._token = token
-        self.throttle = RouteThrottle(route_interval, clock=kwargs.get("clock"))
+        # Shared by every client of one account: the limit is the account's.
+        self.throttle = throttle or RouteThrottle(
+            route_interval, clock=kwargs.get("clock")
+        )
         # One request per route at a time, so the throttle can count from answers.
         self._route_locks: dict[str, asyncio.Lock] = {}
 
