@@ -1,11 +1,14 @@
 """Mobiniti webhooks: each kind fired once with the contract's data, bad ones refused."""
 
 from datetime import datetime, timedelta
+import json
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -13,12 +16,16 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.commhub.mobiniti_coordinator import WEBHOOK_KINDS
+from custom_components.commhub.mobiniti_ledger import EventLedger
 from sandbox import Sandbox
 
-from .conftest import MOBINITI_WEBHOOK_ID, SetupEntry
+from .conftest import MOBINITI_TOKEN, MOBINITI_WEBHOOK_ID, SetupEntry
 from .helpers import state_of
 
 WEBHOOK = f"/api/webhook/{MOBINITI_WEBHOOK_ID}"
@@ -290,3 +297,68 @@ async def test_unsubscribes_today_resets_at_midnight_and_survives_restart(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert entity_state(hass, entry, "unsubscribes_today").state == "0"
+
+
+async def test_a_failed_save_answers_500_and_the_retry_fires(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """If the keys cannot be stored, Mobiniti is told to send again; once fired."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, "commhub_unsubscribe")
+    sandbox.mobiniti.unsubscribe_contact(JANE)
+    url = await webhook_url(hass_client_no_auth, "unsubscribe")
+    store = entry.runtime_data._store
+    with patch.object(store, "async_save", side_effect=OSError("disk full")):
+        assert await deliver(sandbox, hass, url, "unsubscribe") == 500
+    assert events == []
+    assert entity_state(hass, entry, "unsubscribes_today").state == "0"
+    assert await deliver(sandbox, hass, url, "unsubscribe") == 200
+    assert len(events) == 1
+    assert entity_state(hass, entry, "unsubscribes_today").state == "1"
+
+
+def test_unreadable_storage_starts_a_new_baseline() -> None:
+    """A Store that is not what CommHub wrote is not trusted: a fresh ledger."""
+    ledger = EventLedger.from_dict({"baseline_at": "yesterday"})
+    assert ledger is None
+    restored = EventLedger.from_dict(
+        {
+            "baseline_at": "2026-11-23T09:00:00+00:00",
+            "keys": {"a": "2026-11-23T09:00:00+00:00", "b": "soon", "c": 3},
+            "counted_day": "not a day",
+            "counted": 4,
+        }
+    )
+    assert restored is not None
+    assert list(restored.keys) == ["a"]
+    assert restored.counted == 0
+
+
+async def test_diagnostics_hide_tokens_webhook_and_people(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """No token, webhook id or phone numbers; how events arrive and counts."""
+    hass.config.external_url = "https://ha.example.com"
+    assert await async_setup_component(hass, "diagnostics", {})
+    entry = await setup_mobiniti()
+    sandbox.mobiniti.unsubscribe_contact(JANE)
+    url = await webhook_url(hass_client_no_auth, "unsubscribe")
+    assert await deliver(sandbox, hass, url, "unsubscribe") == 200
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics)
+    for secret in (MOBINITI_TOKEN, MOBINITI_WEBHOOK_ID, JANE):
+        assert secret not in text
+    assert diagnostics["auth"] == "token"
+    assert diagnostics["polling"] is False
+    assert diagnostics["unsubscribes_today"] == 1
+    assert diagnostics["history"]["events_remembered"] == 1
+    assert diagnostics["webhook_urls"]["bounce"] == (
+        "https://ha.example.com/api/webhook/**REDACTED**?kind=bounce"
+    )
