@@ -1,6 +1,5 @@
 """Hipcall: user status and missed calls, each call reported exactly once."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, override
@@ -10,8 +9,6 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import CommHubApiError
@@ -21,7 +18,6 @@ from .api.hipcall import (
     HipcallClient,
     HipcallUser,
 )
-from .api.records import MalformedRecord
 from .call_ledger import CallLedger
 from .const import (
     CONF_BASE_URL,
@@ -33,10 +29,10 @@ from .const import (
 )
 from .coordinator import scan_interval
 from .errors import update_failed
+from .stored_coordinator import StoredCoordinator
 
 type HipcallConfigEntry = ConfigEntry[HipcallCoordinator]
 
-STORAGE_VERSION = 1
 # User status changes slowly; missed calls matter within seconds.
 USERS_INTERVAL = timedelta(minutes=5)
 # Pages of call records one poll may read; a long outage is caught up over polls.
@@ -86,43 +82,27 @@ def missed_call_data(
     }
 
 
-class HipcallCoordinator(DataUpdateCoordinator[HipcallData]):
+class HipcallCoordinator(StoredCoordinator[HipcallData]):
     """Polls new call records every interval and the users every few minutes."""
 
     config_entry: HipcallConfigEntry
+    store_name = "hipcall_calls"
+    service_title = "Hipcall"
 
     def __init__(self, hass: HomeAssistant, entry: HipcallConfigEntry) -> None:
         """Create the client for the entry's account."""
         super().__init__(
-            hass,
-            LOGGER,
-            name=f"{DOMAIN} {entry.title}",
-            config_entry=entry,
-            update_interval=scan_interval(entry, DEFAULT_HIPCALL_SCAN_INTERVAL),
+            hass, entry, scan_interval(entry, DEFAULT_HIPCALL_SCAN_INTERVAL)
         )
         self.client = HipcallClient(
             async_get_clientsession(hass),
             entry.data[CONF_API_TOKEN],
             entry.data.get(CONF_BASE_URL, HIPCALL_API_URL),
         )
-        self._store = self._ledger_store(hass, entry)
         self.ledger: CallLedger | None = None
         self._users: dict[int, HipcallUser] = {}
         self._extensions: dict[int, str] = {}
         self._users_due = datetime.min.replace(tzinfo=dt_util.UTC)
-        # When the current run of successful polls began; None after an outage.
-        self._healthy_since: datetime | None = None
-        self._warned: set[str] = set()
-        self.service_device_id = ""
-
-    @staticmethod
-    def _ledger_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:
-        return Store(hass, STORAGE_VERSION, f"{DOMAIN}.hipcall_calls.{entry.entry_id}")
-
-    @classmethod
-    async def async_remove_store(cls, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Forget a removed entry's call history position."""
-        await cls._ledger_store(hass, entry).async_remove()
 
     @override
     async def _async_setup(self) -> None:
@@ -226,15 +206,3 @@ class HipcallCoordinator(DataUpdateCoordinator[HipcallData]):
         ledger.resume_page = page
         LOGGER.debug("Call history continues next poll at page %s", page)
         return list(found.values())
-
-    def _warn_malformed(self, kind: str, records: Sequence[MalformedRecord]) -> None:
-        for record in records:
-            key = f"{kind}:{record.identity}:{record.field}"
-            if key not in self._warned:
-                self._warned.add(key)
-                LOGGER.warning(
-                    "Skipping a Hipcall %s record whose %r field is missing or "
-                    "of the wrong type",
-                    kind,
-                    record.field,
-                )

@@ -10,14 +10,11 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from .api import CommHubApiError, CommHubRequestError
 from .api.ip1 import IP1_API_URL, Ip1Client, Ip1Message, parse_message
 from .api.records import (
-    MalformedRecord,
     MalformedRecordError,
     optional_field,
     required_field,
@@ -36,11 +33,11 @@ from .const import (
 from .coordinator import scan_interval
 from .errors import update_failed
 from .message_ledger import MessageLedger
+from .stored_coordinator import StoredCoordinator
 from .webhooks import InvalidPayloadError
 
 type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 
-STORAGE_VERSION = 1
 # Pages (of 100) of one conversation a poll reads back at most: more new messages
 # than this within one interval are beyond what a conversation follows; logged.
 MAX_PAGES_PER_POLL = 10
@@ -118,41 +115,23 @@ def inbound_data(
     }
 
 
-class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
+class Ip1Coordinator(StoredCoordinator[Ip1Data]):
     """Polls each followed conversation; takes inbound messages and reports by webhook."""
 
     config_entry: Ip1ConfigEntry
+    store_name = "ip1_messages"
+    service_title = "IP1"
 
     def __init__(self, hass: HomeAssistant, entry: Ip1ConfigEntry) -> None:
         """Create the client for the entry's account."""
-        super().__init__(
-            hass,
-            LOGGER,
-            name=f"{DOMAIN} {entry.title}",
-            config_entry=entry,
-            update_interval=scan_interval(entry, DEFAULT_IP1_SCAN_INTERVAL),
-        )
+        super().__init__(hass, entry, scan_interval(entry, DEFAULT_IP1_SCAN_INTERVAL))
         self.client = Ip1Client(
             async_get_clientsession(hass),
             entry.data[CONF_API_KEY],
             entry.data.get(CONF_BASE_URL, IP1_API_URL),
         )
         self.participants = followed_participants(entry)
-        self._store = self._ledger_store(hass, entry)
         self.ledger: MessageLedger | None = None
-        # When the current run of successful polls began; None after an outage.
-        self._healthy_since: datetime | None = None
-        self._warned: set[str] = set()
-        self.service_device_id = ""
-
-    @staticmethod
-    def _ledger_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:
-        return Store(hass, STORAGE_VERSION, f"{DOMAIN}.ip1_messages.{entry.entry_id}")
-
-    @classmethod
-    async def async_remove_store(cls, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Forget a removed entry's position."""
-        await cls._ledger_store(hass, entry).async_remove()
 
     @override
     async def _async_setup(self) -> None:
@@ -216,7 +195,7 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
             for _ in range(MAX_PAGES_PER_POLL):
                 assert start is not None
                 page = await self.client.conversation_page(participant, start)
-                self._warn_malformed(page.malformed)
+                self._warn_malformed("message", page.malformed)
                 messages.extend(page.items)
                 if participant not in ledger.participants:
                     # First time followed: what is listed now is history.
@@ -285,17 +264,6 @@ class Ip1Coordinator(DataUpdateCoordinator[Ip1Data]):
                 )
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-
-    def _warn_malformed(self, records: Sequence[MalformedRecord]) -> None:
-        for record in records:
-            key = f"{record.identity}:{record.field}"
-            if key not in self._warned:
-                self._warned.add(key)
-                LOGGER.warning(
-                    "Skipping an IP1 message whose %r field is missing or of the "
-                    "wrong type",
-                    record.field,
-                )
 
     async def async_handle_inbound(self, payload: dict[str, Any]) -> None:
         """An inbound message IP1 posted: fired unless polling (or a retry) did."""

@@ -12,8 +12,6 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_entry_oauth2_flow, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -26,23 +24,21 @@ from .api.mobiniti import (
     RouteThrottle,
     parse_mobiniti_time,
 )
-from .api.records import MalformedRecord
 from .const import (
     CONF_BASE_URL,
     CONF_POLLING,
     DEFAULT_MOBINITI_SCAN_INTERVAL,
     DOMAIN,
-    LOGGER,
     SERVICE_MOBINITI,
 )
 from .coordinator import scan_interval
 from .errors import update_failed
 from .mobiniti_ledger import EventLedger
+from .stored_coordinator import StoredCoordinator
 from .webhooks import InvalidPayloadError
 
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
-STORAGE_VERSION = 1
 THROTTLES_KEY = f"{DOMAIN}_mobiniti_throttles"
 WEBHOOK_KINDS = (
     "unsubscribe",
@@ -323,7 +319,7 @@ def _token_source(
     return oauth_token, MOBINITI_API_URL
 
 
-class MobinitiCoordinator(DataUpdateCoordinator[date]):
+class MobinitiCoordinator(StoredCoordinator[date]):
     """Checks the token; with the polling fallback on, reads new unsubscribes and
     inbound messages. Webhook deliveries arrive through `async_handle_webhook`.
 
@@ -332,16 +328,16 @@ class MobinitiCoordinator(DataUpdateCoordinator[date]):
     """
 
     config_entry: MobinitiConfigEntry
+    store_name = "mobiniti_events"
+    service_title = "Mobiniti"
 
     def __init__(self, hass: HomeAssistant, entry: MobinitiConfigEntry) -> None:
         """Create the client for the entry's account."""
         self.polling = bool(entry.options.get(CONF_POLLING))
         super().__init__(
             hass,
-            LOGGER,
-            name=f"{DOMAIN} {entry.title}",
-            config_entry=entry,
-            update_interval=scan_interval(entry, DEFAULT_MOBINITI_SCAN_INTERVAL)
+            entry,
+            scan_interval(entry, DEFAULT_MOBINITI_SCAN_INTERVAL)
             if self.polling
             else None,
         )
@@ -352,22 +348,7 @@ class MobinitiCoordinator(DataUpdateCoordinator[date]):
             base_url,
             throttle=shared_throttle(hass, base_url),
         )
-        self._store = self._ledger_store(hass, entry)
         self.ledger: EventLedger | None = None
-        self._healthy_since: datetime | None = None
-        self._warned: set[str] = set()
-        self.service_device_id = ""
-
-    @staticmethod
-    def _ledger_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:
-        return Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.mobiniti_events.{entry.entry_id}"
-        )
-
-    @classmethod
-    async def async_remove_store(cls, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Forget a removed entry's keys and position."""
-        await cls._ledger_store(hass, entry).async_remove()
 
     @property
     def _ledger(self) -> EventLedger:
@@ -426,7 +407,7 @@ class MobinitiCoordinator(DataUpdateCoordinator[date]):
         for _ in range(MAX_PAGES_PER_POLL):
             assert page is not None
             result = await self.client.contacts_by_update(page)
-            self._warn_malformed(result.malformed)
+            self._warn_malformed("contact", result.malformed)
             events.extend(
                 event_from_contact(contact)
                 for contact in result.items
@@ -446,23 +427,12 @@ class MobinitiCoordinator(DataUpdateCoordinator[date]):
         for _ in range(MAX_PAGES_PER_POLL):
             assert page is not None
             result = await self.client.incoming_messages(since, page)
-            self._warn_malformed(result.malformed)
+            self._warn_malformed("message", result.malformed)
             events.extend(event_from_message(message) for message in result.items)
             page = result.next_page
             if page is None:
                 break
         return events
-
-    def _warn_malformed(self, records: Sequence[MalformedRecord]) -> None:
-        for record in records:
-            key = f"{record.identity}:{record.field}"
-            if key not in self._warned:
-                self._warned.add(key)
-                LOGGER.warning(
-                    "Skipping a Mobiniti record whose %r field is missing or of the "
-                    "wrong type",
-                    record.field,
-                )
 
     async def async_handle_webhook(self, kind: str, payload: dict[str, Any]) -> None:
         """A delivery: validated, then fired unless it was reported before."""
