@@ -1,6 +1,8 @@
 """IP1 inbound messages: each fired once, by polling or webhook, also across restarts."""
 
+import asyncio
 from datetime import datetime, timedelta
+import json
 import logging
 from typing import Any
 from unittest.mock import patch
@@ -471,3 +473,26 @@ async def test_a_flood_beyond_the_page_bound_is_logged(
         await next_poll(hass, freezer, 200)
     assert len(events) == 100
     assert any("more than 100 new messages" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+) -> None:
+    """A slow sender's body comes in several reads; it is still one delivery."""
+    await setup_ip1()
+    events = async_capture_events(hass, EVENT)
+    message = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "slowly")
+    body = json.dumps(message).encode()
+
+    async def pieces() -> Any:
+        for start in range(0, len(body), 40):
+            yield body[start : start + 40]
+            await asyncio.sleep(0)
+
+    client = await hass_client_no_auth()
+    response = await client.post(f"{WEBHOOK}?kind=inbound_message", data=pieces())
+    assert response.status == 200
+    assert ids(events) == [message["id"]]

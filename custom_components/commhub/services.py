@@ -273,22 +273,21 @@ def _ip1_targets(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(targets))
 
 
-def _ip1_text(data: dict[str, Any]) -> str:
-    """The SMS text; IP1 sends nothing else."""
-    for field in (ATTR_JSON, ATTR_FILE, ATTR_SEND_AT):
-        if field in data:
-            raise _invalid("field_not_supported", field=field, service=SERVICE_IP1)
-    if data[ATTR_AUTOCREATE]:
-        raise _invalid(
-            "field_not_supported", field=ATTR_AUTOCREATE, service=SERVICE_IP1
-        )
+def _sms_text(
+    data: dict[str, Any],
+    service_name: str,
+    unsupported: tuple[str, ...],
+    max_length: int | None = None,
+) -> str:
+    """The SMS text of a send; the fields this SMS service has no use for refused."""
+    for field in (*unsupported, ATTR_AUTOCREATE):
+        if data.get(field):
+            raise _invalid("field_not_supported", field=field, service=service_name)
     text = str(data.get(ATTR_MESSAGE, ""))
     if not text.strip():
         raise _invalid("empty_message")
-    if len(text) > MAX_BODY_LENGTH:
-        raise _invalid(
-            "message_too_long", length=str(len(text)), limit=str(MAX_BODY_LENGTH)
-        )
+    if max_length is not None and len(text) > max_length:
+        raise _invalid("message_too_long", length=str(len(text)), limit=str(max_length))
     return text
 
 
@@ -320,7 +319,9 @@ async def _send_ip1(call: ServiceCall, entry: Ip1ConfigEntry) -> ServiceResponse
     targets = _ip1_targets(call.data[ATTR_TO])
     if not targets:
         raise _invalid("no_targets")
-    text = _ip1_text(call.data)
+    text = _sms_text(
+        call.data, SERVICE_IP1, (ATTR_JSON, ATTR_FILE, ATTR_SEND_AT), MAX_BODY_LENGTH
+    )
     sender = _ip1_sender(call.data, entry)
     report_url = None
     if entry.options.get(CONF_DELIVERY_REPORTS):
@@ -362,21 +363,6 @@ def _e164(values: Sequence[str]) -> list[str]:
     return numbers
 
 
-def _mobiniti_text(data: dict[str, Any]) -> str:
-    """The SMS text; Mobiniti sends nothing else."""
-    for field in (ATTR_JSON, ATTR_FILE, ATTR_SENDER):
-        if field in data:
-            raise _invalid("field_not_supported", field=field, service=SERVICE_MOBINITI)
-    if data[ATTR_AUTOCREATE]:
-        raise _invalid(
-            "field_not_supported", field=ATTR_AUTOCREATE, service=SERVICE_MOBINITI
-        )
-    text = str(data.get(ATTR_MESSAGE, ""))
-    if not text.strip():
-        raise _invalid("empty_message")
-    return text
-
-
 def _sent(number: str, status: str, sent_id: str | None) -> dict[str, Any]:
     return {"to": number, "status": status, "id": sent_id, "error": None}
 
@@ -402,7 +388,7 @@ async def _send_mobiniti(
 ) -> ServiceResponse:
     """One number → /v1/message, several → the batch, send_at → scheduled."""
     numbers = _e164(call.data[ATTR_TO])
-    text = _mobiniti_text(call.data)
+    text = _sms_text(call.data, SERVICE_MOBINITI, (ATTR_JSON, ATTR_FILE, ATTR_SENDER))
     client = entry.runtime_data.client
     try:
         if ATTR_SEND_AT in call.data:

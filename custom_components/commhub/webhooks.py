@@ -99,9 +99,12 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object, refusing oversized ones before reading them."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise PayloadTooLargeError("the body is too large")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError("the body is too large")
+    # read(n) returns what has arrived so far: gather chunks until the body ends.
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLargeError("the body is too large")
     try:
         payload = json.loads(body)
     except ValueError as err:
