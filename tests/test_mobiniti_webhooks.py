@@ -1,5 +1,6 @@
 """Mobiniti webhooks: each kind fired once with the contract's data, bad ones refused."""
 
+import asyncio
 from datetime import datetime, timedelta
 import json
 import logging
@@ -327,7 +328,7 @@ def test_unreadable_storage_starts_a_new_baseline() -> None:
     restored = EventLedger.from_dict(
         {
             "baseline_at": "2026-11-23T09:00:00+00:00",
-            "keys": {"a": "2026-11-23T09:00:00+00:00", "b": "soon", "c": 3},
+            "keys": {"a": 1795424400.0, "b": "soon", "c": True},
             "counted_day": "not a day",
             "counted": 4,
         }
@@ -362,3 +363,66 @@ async def test_diagnostics_hide_tokens_webhook_and_people(
     assert diagnostics["webhook_urls"]["bounce"] == (
         "https://ha.example.com/api/webhook/**REDACTED**?kind=bounce"
     )
+
+
+async def test_a_burst_of_deliveries_shares_writes(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """20 deliveries at once: each answered after its key is on disk, few writes."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, "commhub_rejection")
+    store = entry.runtime_data._store
+    real_save = store.async_save
+    written: list[int] = []
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        await asyncio.sleep(0.02)
+        await real_save(data)
+        written.append(len(data["keys"]))
+
+    client = await hass_client_no_auth()
+    with patch.object(store, "async_save", side_effect=slow_save):
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"{WEBHOOK}?kind=rejection",
+                    json={"code": "", "message": f"#{i}", "description": "x"},
+                )
+                for i in range(20)
+            )
+        )
+    assert [r.status for r in responses] == [200] * 20
+    assert len(events) == 20
+    assert 1 < len(written) < 10
+    assert written[-1] == 20
+
+
+async def test_a_failed_shared_write_fails_every_delivery_in_it(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """No delivery is confirmed or fired unless the write that carries it worked."""
+    entry = await setup_mobiniti()
+    events = async_capture_events(hass, "commhub_rejection")
+    store = entry.runtime_data._store
+
+    async def failing_save(data: dict[str, Any]) -> None:
+        await asyncio.sleep(0.02)
+        raise OSError("disk full")
+
+    client = await hass_client_no_auth()
+    payloads = [{"code": "", "message": f"#{i}", "description": "x"} for i in range(5)]
+    with patch.object(store, "async_save", side_effect=failing_save):
+        responses = await asyncio.gather(
+            *(client.post(f"{WEBHOOK}?kind=rejection", json=p) for p in payloads)
+        )
+    assert [r.status for r in responses] == [500] * 5
+    assert events == []
+    for payload in payloads:  # Mobiniti's retries
+        assert (
+            await client.post(f"{WEBHOOK}?kind=rejection", json=payload)
+        ).status == 200
+    assert len(events) == 5

@@ -142,6 +142,10 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             self.ledger = MessageLedger.started(dt_util.utcnow())
             await self._store.async_save(self.ledger.as_dict())
 
+    @override
+    def _position(self) -> dict[str, Any]:
+        return self._ledger.as_dict()
+
     @property
     def _ledger(self) -> MessageLedger:
         assert self.ledger is not None  # _async_setup sets it
@@ -229,7 +233,7 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
         service's next attempt reports it: late, but never lost and never twice.
         """
         try:
-            await self._store.async_save(self._ledger.as_dict())
+            await self._save_position()
         except Exception:
             self._ledger.forget([m.id for m in messages], reports)
             raise

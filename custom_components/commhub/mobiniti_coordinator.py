@@ -350,6 +350,10 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         )
         self.ledger: EventLedger | None = None
 
+    @override
+    def _position(self) -> dict[str, Any]:
+        return self._ledger.as_dict()
+
     @property
     def _ledger(self) -> EventLedger:
         assert self.ledger is not None  # _async_setup sets it
@@ -450,8 +454,10 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         previous_count = (ledger.counted_day, ledger.counted)
         if unsubscribes:
             ledger.count_unsubscribes(unsubscribes, dt_util.now().date())
+        if not fresh:
+            return  # a repeat: nothing to store, nothing to fire
         try:
-            await self._store.async_save(ledger.as_dict())
+            await self._save_position()
         except Exception:
             # Not reported after all: the next poll or delivery brings them again.
             ledger.release(event.key for event in fresh)

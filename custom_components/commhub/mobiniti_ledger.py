@@ -14,6 +14,8 @@ from .stored import stored_time
 
 # Deliveries are recognised this long; polling reports nothing older than this.
 DEDUPE_WINDOW = timedelta(hours=24)
+# Forgetting expired keys walks them all: once a minute is enough.
+PRUNE_EVERY = 60.0
 
 
 @dataclass
@@ -21,10 +23,12 @@ class EventLedger:
     """Keys of the events an entry reported, its polling position and daily count."""
 
     baseline_at: datetime  # the first setup: polling reports nothing from before
-    keys: dict[str, datetime] = field(default_factory=dict)  # key → when reported
+    # key → when it was reported (epoch seconds: cheap to store on every delivery)
+    keys: dict[str, float] = field(default_factory=dict)
     last_poll_at: datetime | None = None
     counted_day: date | None = None
     counted: int = 0  # unsubscribes received on counted_day
+    _pruned_at: float = 0.0
 
     def cutoff(self, now: datetime) -> datetime:
         """Polled events from before this are history, never reported."""
@@ -32,10 +36,13 @@ class EventLedger:
 
     def claim(self, keys: Iterable[str], now: datetime) -> list[str]:
         """Remember the keys; return those not reported before, in order."""
+        stamp = now.timestamp()
         fresh = [key for key in dict.fromkeys(keys) if key not in self.keys]
-        self.keys.update((key, now) for key in fresh)
-        oldest = now - DEDUPE_WINDOW
-        self.keys = {key: at for key, at in self.keys.items() if at >= oldest}
+        self.keys.update((key, stamp) for key in fresh)
+        if stamp - self._pruned_at >= PRUNE_EVERY:
+            oldest = stamp - DEDUPE_WINDOW.total_seconds()
+            self.keys = {key: at for key, at in self.keys.items() if at >= oldest}
+            self._pruned_at = stamp
         return fresh
 
     def release(self, keys: Iterable[str]) -> None:
@@ -56,7 +63,7 @@ class EventLedger:
         """The JSON form for the Store."""
         return {
             "baseline_at": self.baseline_at.isoformat(),
-            "keys": {key: at.isoformat() for key, at in self.keys.items()},
+            "keys": self.keys,
             "last_poll_at": self.last_poll_at.isoformat()
             if self.last_poll_at
             else None,
@@ -79,9 +86,11 @@ class EventLedger:
         return cls(
             baseline_at=baseline_at,
             keys={
-                key: at
-                for key, value in (keys.items() if isinstance(keys, dict) else [])
-                if isinstance(key, str) and (at := stored_time(value)) is not None
+                key: float(at)
+                for key, at in (keys.items() if isinstance(keys, dict) else [])
+                if isinstance(key, str)
+                and isinstance(at, int | float)
+                and not isinstance(at, bool)
             },
             last_poll_at=stored_time(data.get("last_poll_at")),
             counted_day=day,
