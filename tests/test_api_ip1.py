@@ -19,7 +19,9 @@ from custom_components.commhub.api import (
 )
 from custom_components.commhub.api.ip1 import (
     SENDER_RE,
+    Ip1Batch,
     Ip1Client,
+    Ip1SentMessage,
     normalise_number,
     normalise_participant,
     parse_message,
@@ -373,23 +375,23 @@ async def test_send_batch_refused_recipient_is_a_400_with_the_field(
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "batch_id"),
     [
-        {"messages": []},
-        {"id": "b1"},
-        {"id": "b1", "messages": {}},
-        {"id": "b1", "messages": [record(statuses=[{"code": 101}])]},
-        [],
+        ({"messages": []}, None),
+        ({"id": "b1"}, "b1"),
+        ({"id": "b1", "messages": {}}, "b1"),
+        ({"id": "b1", "messages": [record(statuses=[{"code": 101}])]}, "b1"),
+        ([], None),
     ],
 )
-async def test_send_batch_answer_without_id_or_good_messages(
-    canned: tuple[Answers, Ip1Client, list[str]], body: Any
+async def test_send_batch_accepted_whatever_its_answer(
+    canned: tuple[Answers, Ip1Client, list[str]], body: Any, batch_id: str | None
 ) -> None:
-    """A batch answer the client cannot read is a response error."""
+    """A 2xx means IP1 took the batch: an answer it cannot read still counts."""
     answers, client, _ = canned
     answers["/v2/batches"] = (201, {}, body)
-    with pytest.raises(CommHubResponseError):
-        await client.send_batch("CommHub", ["46701234567"], "Hi")
+    batch = await client.send_batch("CommHub", ["46701234567"], "Hi")
+    assert batch == Ip1Batch(batch_id, [Ip1SentMessage(None, "46701234567", None)])
 
 
 # -- parse_message -------------------------------------------------------------------
@@ -528,3 +530,19 @@ def test_normalise_participant(written: str, participant: str | None) -> None:
 def test_sender_re(sender: str, valid: bool) -> None:
     """A sender is 3-11 letters and digits, or 1-15 digits."""
     assert (SENDER_RE.fullmatch(sender) is not None) is valid
+
+
+def test_parse_message_without_statuses_uses_its_created_time() -> None:
+    """A callback message without statuses is dated by its own `created`."""
+    message = parse_message(
+        {
+            "id": "m1",
+            "sender": "46701234567",
+            "recipient": "46700000000",
+            "body": "hi",
+            "created": "2026-11-23T09:00:00+00:00",
+            "modified": "2026-11-23T09:05:00+00:00",
+        }
+    )
+    assert message.created.isoformat() == "2026-11-23T09:00:00+00:00"
+    assert message.status is None

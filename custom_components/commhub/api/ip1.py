@@ -72,9 +72,9 @@ class Ip1Message:
 
 @dataclass(frozen=True, slots=True)
 class Ip1SentMessage:
-    """One recipient's message of a batch just sent."""
+    """One recipient's message of a batch just sent (id None: IP1 did not say)."""
 
-    id: str
+    id: str | None
     recipient: str
     status: int | None
 
@@ -83,7 +83,7 @@ class Ip1SentMessage:
 class Ip1Batch:
     """A batch just sent: its id and one message per recipient."""
 
-    id: str
+    id: str | None
     messages: list[Ip1SentMessage]
 
 
@@ -105,8 +105,12 @@ def _statuses(record: Mapping[str, Any]) -> list[tuple[datetime, int]]:
 def parse_message(record: Mapping[str, Any]) -> Ip1Message:
     """A message from its API representation."""
     statuses = _statuses(record)
-    modified = optional_time(record, "modified")
-    created = statuses[0][0] if statuses else modified
+    # Without statuses: a callback's own `created`, else `modified`.
+    created = (
+        statuses[0][0]
+        if statuses
+        else optional_time(record, "created") or optional_time(record, "modified")
+    )
     if created is None:
         raise MalformedRecordError("statuses")
     return Ip1Message(
@@ -135,6 +139,32 @@ def _next_start(link_header: str | None) -> int | None:
         return int(parse_qs(urlsplit(match.group(1)).query)["start"][0])
     except (KeyError, ValueError) as err:
         raise CommHubResponseError("Link rel=next without a start") from err
+
+
+def _sent_batch(response: RawResponse, recipients: Sequence[str]) -> Ip1Batch:
+    """What a 2xx to a batch said: the batch and message ids where it gave them.
+
+    IP1 accepted the batch; an answer of another shape never turns it into a failure.
+    """
+    try:
+        answer = response.json_object()
+    except CommHubResponseError:
+        answer = {}
+    batch_id = answer.get("id")
+    raw = answer.get("messages")
+    messages, _ = parse_records(raw if isinstance(raw, list) else [], parse_message)
+    by_recipient: dict[str, list[Ip1Message]] = {}
+    for message in messages:
+        by_recipient.setdefault(message.recipient, []).append(message)
+    sent = []
+    for recipient in recipients:
+        queue = by_recipient.get(recipient)
+        if queue:
+            message = queue.pop(0)
+            sent.append(Ip1SentMessage(message.id, recipient, message.status))
+        else:
+            sent.append(Ip1SentMessage(None, recipient, None))
+    return Ip1Batch(batch_id if isinstance(batch_id, str) else None, sent)
 
 
 class Ip1Client(HttpClient):
@@ -213,15 +243,5 @@ class Ip1Client(HttpClient):
         }
         if delivery_report_url is not None:
             payload["deliveryReportUrl"] = delivery_report_url
-        batch = (await self.request("POST", "/v2/batches", json=payload)).json_object()
-        batch_id = batch.get("id")
-        raw = batch.get("messages")
-        if not isinstance(batch_id, str) or not isinstance(raw, list):
-            raise CommHubResponseError("batch answer without id or messages")
-        messages, malformed = parse_records(raw, parse_message)
-        if malformed:
-            raise CommHubResponseError("batch answer with malformed messages")
-        return Ip1Batch(
-            batch_id,
-            [Ip1SentMessage(m.id, m.recipient, m.status) for m in messages],
-        )
+        response = await self.request("POST", "/v2/batches", json=payload)
+        return _sent_batch(response, recipients)

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+import json
 import re
 import time
 from typing import Any
@@ -112,7 +113,7 @@ class MobinitiSent:
 class MobinitiScheduled:
     """A scheduled message just created."""
 
-    id: str
+    id: str | None
     phone_number: str | None
     send_at: datetime | None
 
@@ -158,31 +159,31 @@ def parse_contact(record: Mapping[str, Any]) -> MobinitiContact:
     )
 
 
-def _parse_sent(record: object) -> MobinitiSent:
-    if not isinstance(record, dict):
-        raise CommHubResponseError("send answer without a message")
-    try:
-        return MobinitiSent(
-            id=optional_field(record, "id", str),
-            phone_number=optional_field(record, "phone_number", str),
-        )
-    except MalformedRecordError as err:
-        raise CommHubResponseError(f"sent message with a bad {err.field!r}") from err
+def _text(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    return value if isinstance(value, str) and value else None
 
 
-def _parse_scheduled(record: object) -> MobinitiScheduled:
+def _sent(record: object, phone_number: str) -> MobinitiSent:
+    """What a send answered for one number; Mobiniti accepted it whatever the shape."""
     if not isinstance(record, dict):
-        raise CommHubResponseError("schedule answer without a scheduled message")
+        return MobinitiSent(None, phone_number)
+    return MobinitiSent(
+        _text(record, "id"), _text(record, "phone_number") or phone_number
+    )
+
+
+def _scheduled(record: object, phone_number: str) -> MobinitiScheduled:
+    """What scheduling answered; accepted whatever the shape."""
+    if not isinstance(record, dict):
+        return MobinitiScheduled(None, phone_number, None)
     try:
-        return MobinitiScheduled(
-            id=required_field(record, "id", str),
-            phone_number=optional_field(record, "phone_number", str),
-            send_at=_optional_time(record, "send_at"),
-        )
-    except MalformedRecordError as err:
-        raise CommHubResponseError(
-            f"scheduled message with a bad {err.field!r}"
-        ) from err
+        send_at = _optional_time(record, "send_at")
+    except MalformedRecordError:
+        send_at = None
+    return MobinitiScheduled(
+        _text(record, "id"), _text(record, "phone_number") or phone_number, send_at
+    )
 
 
 def _positive_int(value: object) -> int | None:
@@ -353,11 +354,20 @@ class MobinitiClient(HttpClient):
             parts.append("; ".join(details))
         return ": ".join(parts) or super()._error_message(response)
 
-    async def _data(self, method: str, path: str, **kwargs: Any) -> Any:
-        body = (await self.request(method, path, **kwargs)).json_object()
-        if "data" not in body:
-            raise CommHubResponseError(f"{path} answer without data")
-        return body["data"]
+    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
+        """A write: its answer's `data` (or the whole answer, None if empty).
+
+        The document gives no answer bodies: a 2xx means Mobiniti accepted the
+        request, so an answer of another shape is never turned into a failure.
+        """
+        response = await self.request(method, path, json=dict(body))
+        try:
+            answer = json.loads(response.body) if response.body.strip() else None
+        except ValueError:
+            return None
+        if isinstance(answer, dict) and "data" in answer:
+            return answer["data"]
+        return answer
 
     async def _page[T](
         self,
@@ -402,7 +412,7 @@ class MobinitiClient(HttpClient):
     async def send_message(self, phone_number: str, message: str) -> MobinitiSent:
         """Send one message to one phone number (E.164)."""
         body = {"phone_number": phone_number, "message": message}
-        return _parse_sent(await self._data("POST", "/v1/message", json=body))
+        return _sent(await self._send("POST", "/v1/message", body), phone_number)
 
     async def send_batch(
         self, phone_numbers: Sequence[str], message: str
@@ -411,10 +421,12 @@ class MobinitiClient(HttpClient):
         if not phone_numbers:
             return []
         body = {"phone_numbers": list(phone_numbers), "message": message}
-        data = await self._data("POST", "/v1/message/batch", json=body)
-        if not isinstance(data, list):
-            raise CommHubResponseError("batch answer without a list of messages")
-        return [_parse_sent(item) for item in data]
+        data = await self._send("POST", "/v1/message/batch", body)
+        records = data if isinstance(data, list) else []
+        return [
+            _sent(records[i] if i < len(records) else None, number)
+            for i, number in enumerate(phone_numbers)
+        ]
 
     async def schedule_message(
         self, phone_number: str, message: str, send_at: datetime
@@ -425,22 +437,25 @@ class MobinitiClient(HttpClient):
             "message": message,
             "send_at": format_mobiniti_time(send_at),
         }
-        data = await self._data("POST", "/v1/message/schedule", json=body)
-        return _parse_scheduled(data)
+        data = await self._send("POST", "/v1/message/schedule", body)
+        return _scheduled(data, phone_number)
 
     async def unsubscribe(self, phone_numbers: Sequence[str]) -> int:
-        """Unsubscribe the numbers, MAX_UNSUBSCRIBE per request; how many were."""
+        """Unsubscribe the numbers, MAX_UNSUBSCRIBE per request; how many were.
+
+        Where Mobiniti's answer has no `unsubscribed` count, every number sent
+        counts (it accepted the request).
+        """
         total = 0
         for chunk in _chunks(phone_numbers, MAX_UNSUBSCRIBE):
-            body = (
-                await self.request(
-                    "PATCH", "/v1/contacts/unsubscribe", json={"phone_numbers": chunk}
-                )
-            ).json_object()
-            count = body.get("unsubscribed")
-            if not isinstance(count, int) or isinstance(count, bool):
-                raise CommHubResponseError("unsubscribe answer without a count")
-            total += count
+            answer = await self._send(
+                "PATCH", "/v1/contacts/unsubscribe", {"phone_numbers": chunk}
+            )
+            count = answer.get("unsubscribed") if isinstance(answer, dict) else None
+            if isinstance(count, int) and not isinstance(count, bool):
+                total += count
+            else:
+                total += len(chunk)
         return total
 
     async def lookup_carriers(
@@ -449,8 +464,8 @@ class MobinitiClient(HttpClient):
         """Each number's carrier, MAX_LOOKUP numbers per request, in order."""
         results: list[dict[str, Any]] = []
         for chunk in _chunks(phone_numbers, MAX_LOOKUP):
-            data = await self._data(
-                "POST", "/v1/phone-numbers/lookup", json={"phone_numbers": chunk}
+            data = await self._send(
+                "POST", "/v1/phone-numbers/lookup", {"phone_numbers": chunk}
             )
             if not isinstance(data, list) or not all(
                 isinstance(item, dict) for item in data
