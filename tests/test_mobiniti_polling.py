@@ -11,6 +11,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.commhub.api.mobiniti import MobinitiMessage, parse_mobiniti_time
+from custom_components.commhub.mobiniti_coordinator import (
+    event_from_message,
+    event_from_webhook,
+)
 from sandbox import Fault, Sandbox
 
 from .conftest import MOBINITI_WEBHOOK_ID, SetupEntry
@@ -200,3 +205,34 @@ async def test_a_malformed_record_is_skipped_with_one_warning(
     ]
     assert len(warnings) == 1
     assert "'created_at'" in warnings[0].getMessage()
+
+
+def test_posted_and_polled_inbound_message_share_their_key() -> None:
+    """Same sender, second and text: the same message, however each path words it."""
+    posted = event_from_webhook(
+        "inbound_message",
+        {
+            "id": "contact-1",
+            "phone_number": LEE,
+            "message": "Is the sale still on?",
+            "received_at": "2026-11-23T09:00:00.553Z",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z",
+        },
+    )
+    polled = event_from_message(
+        MobinitiMessage(
+            id="message-9",
+            contact_id=None,
+            phone_number=LEE,
+            message="Is the sale still on?",
+            created_at=parse_mobiniti_time("2026-11-23T09:00:00+0000"),
+        )
+    )
+    assert posted.key == polled.key
+    other = event_from_message(
+        MobinitiMessage(
+            "m", None, LEE, "Another text", parse_mobiniti_time("2026-11-23T09:00:00Z")
+        )
+    )
+    assert other.key != polled.key

@@ -172,14 +172,20 @@ def _content_key(kind: str, payload: Mapping[str, Any]) -> str:
     return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
+def _second(at: str | None) -> str | None:
+    """A time to the second: the same moment however precisely each path gives it."""
+    return at[:19] if at else None
+
+
 def unsubscribe_key(contact_id: str, unsubscribed_at: str | None) -> str:
     """The same unsubscribe, whether posted or polled."""
-    return f"unsubscribe:{contact_id}:{unsubscribed_at}"
+    return f"unsubscribe:{contact_id}:{_second(unsubscribed_at)}"
 
 
-def inbound_key(contact: str | None, received_at: str) -> str:
-    """The same inbound message, whether posted or polled."""
-    return f"inbound_message:{contact}:{received_at}"
+def inbound_key(sender: str | None, received_at: str, text: str | None) -> str:
+    """The same inbound message, whether posted or polled: who, when, what."""
+    digest = hashlib.sha256((text or "").encode()).hexdigest()[:16]
+    return f"inbound_message:{sender}:{_second(received_at)}:{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +226,11 @@ def event_from_webhook(kind: str, payload: dict[str, Any]) -> MobinitiEvent:
     if kind == "inbound_message":
         return MobinitiEvent(
             kind,
-            inbound_key(valid["id"], valid["received_at"]),
+            inbound_key(
+                valid["phone_number"] or valid["id"],
+                valid["received_at"],
+                valid["message"],
+            ),
             {
                 "phone_number": valid["phone_number"],
                 "message": valid["message"],
@@ -276,7 +286,9 @@ def event_from_message(message: MobinitiMessage) -> MobinitiEvent:
     received_at = message.created_at.isoformat()
     return MobinitiEvent(
         "inbound_message",
-        inbound_key(message.contact_id or message.phone_number, received_at),
+        inbound_key(
+            message.phone_number or message.contact_id, received_at, message.message
+        ),
         {
             "phone_number": message.phone_number,
             "message": message.message,

@@ -128,11 +128,13 @@ def _optional_time(record: Mapping[str, Any], key: str) -> datetime | None:
         raise MalformedRecordError(key) from err
 
 
-def _required_time(record: Mapping[str, Any], key: str) -> datetime:
-    value = _optional_time(record, key)
-    if value is None:
-        raise MalformedRecordError(key)
-    return value
+def _first_time(record: Mapping[str, Any], key: str, *fallbacks: str) -> datetime:
+    """The record's `key` time, else the first of `fallbacks` it has."""
+    for name in (key, *fallbacks):
+        value = _optional_time(record, name)
+        if value is not None:
+            return value
+    raise MalformedRecordError(key)
 
 
 def parse_message(record: Mapping[str, Any]) -> MobinitiMessage:
@@ -142,7 +144,7 @@ def parse_message(record: Mapping[str, Any]) -> MobinitiMessage:
         contact_id=optional_field(record, "contact_id", str),
         phone_number=optional_field(record, "phone_number", str),
         message=optional_field(record, "message", str),
-        created_at=_required_time(record, "created_at"),
+        created_at=_first_time(record, "created_at", "received_at"),
     )
 
 
@@ -155,7 +157,7 @@ def parse_contact(record: Mapping[str, Any]) -> MobinitiContact:
         last_name=optional_field(record, "last_name", str),
         email=optional_field(record, "email", str),
         unsubscribed_at=_optional_time(record, "unsubscribed_at"),
-        updated_at=_required_time(record, "updated_at"),
+        updated_at=_first_time(record, "updated_at", "unsubscribed_at", "created_at"),
     )
 
 
