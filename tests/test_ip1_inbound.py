@@ -496,3 +496,24 @@ async def test_a_body_arriving_in_pieces_is_read_whole(
     response = await client.post(f"{WEBHOOK}?kind=inbound_message", data=pieces())
     assert response.status == 200
     assert ids(events) == [message["id"]]
+
+
+async def test_an_old_message_posted_now_is_fired_once(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """IP1 retries a callback for days: news on arrival, with catch_up, once."""
+    await setup_ip1()
+    events = async_capture_events(hass, EVENT)
+    old = sandbox.ip1.add_inbound(
+        "46709876543", "sent last week", at=dt_util.utcnow() - timedelta(days=7)
+    )
+    assert await post(hass_client_no_auth, old) == 200
+    assert ids(events) == [old["id"]]
+    assert events[0].data["catch_up"] is True
+    freezer.tick(timedelta(hours=23))
+    assert await post(hass_client_no_auth, old) == 200
+    assert len(events) == 1

@@ -149,30 +149,31 @@ def test_record_prunes() -> None:
     """Recording also forgets what left the window."""
     ledger = MessageLedger.started(NOW - timedelta(days=3))
     ledger.record([message("a", NOW - 2 * HOUR)], NOW - HOUR)
-    ledger.record_report("a:201", NOW - 2 * HOUR, NOW - HOUR)
-    [b] = ledger.record([message("b", NOW + 22 * HOUR)], NOW + 23 * HOUR)
+    ledger.record_report("a:201", NOW - HOUR)
+    [b] = ledger.record([message("b", NOW + 22 * HOUR)], NOW + 23 * HOUR + MINUTE)
     assert b.id == "b"
     assert set(ledger.seen) == {"b"}
     assert ledger.reports == {}
 
 
 def test_record_report_once() -> None:
-    """A delivery report is reported the first time only."""
+    """A delivery report is reported the first time only, remembered from receipt."""
     ledger = MessageLedger.started(NOW - HOUR)
-    assert ledger.record_report("m1:201", NOW - MINUTE, NOW)
-    assert not ledger.record_report("m1:201", NOW - MINUTE, NOW)
-    assert not ledger.record_report("m1:201", NOW, NOW + MINUTE)
-    assert ledger.record_report("m1:402", NOW, NOW)
-    assert ledger.reports == {"m1:201": NOW - MINUTE, "m1:402": NOW}
-
-
-def test_record_report_older_than_the_window() -> None:
-    """A report from beyond the window (a late retry) is dropped, not remembered."""
-    ledger = MessageLedger.started(NOW - timedelta(days=3))
-    assert not ledger.record_report("m1:201", NOW - 25 * HOUR, NOW)
+    assert ledger.record_report("m1:201", NOW)
+    assert not ledger.record_report("m1:201", NOW + MINUTE)
+    assert ledger.record_report("m1:402", NOW + MINUTE)
+    assert ledger.reports == {"m1:201": NOW, "m1:402": NOW + MINUTE}
+    ledger.prune(NOW + CATCH_UP_WINDOW + 30 * MINUTE)
     assert ledger.reports == {}
-    assert ledger.record_report("m2:201", NOW - CATCH_UP_WINDOW, NOW)
-    assert set(ledger.reports) == {"m2:201"}
+
+
+def test_posted_messages_are_remembered_from_receipt() -> None:
+    """An old message IP1 posts now is new, and its retries are known for 24 h."""
+    ledger = MessageLedger.started(NOW - HOUR)
+    old = message("old", NOW - timedelta(days=7))
+    assert ledger.record([old], NOW, posted=True) == [old]
+    assert ledger.seen["old"] == NOW
+    assert ledger.record([old], NOW + 23 * HOUR, posted=True) == []
 
 
 def test_forget_participants() -> None:
@@ -194,7 +195,7 @@ def test_as_dict_from_dict_round_trip() -> None:
     ledger = MessageLedger.started(NOW - 2 * HOUR)
     ledger.take_baseline(PARTICIPANT, [message("a", NOW - HOUR)], NOW)
     ledger.record([message("b", NOW + MINUTE)], NOW + MINUTE)
-    ledger.record_report("a:201", NOW, NOW)
+    ledger.record_report("a:201", NOW)
     data = ledger.as_dict()
     assert data == {
         "baseline_at": "2026-05-01T09:59:00+00:00",

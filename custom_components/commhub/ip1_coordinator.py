@@ -270,17 +270,16 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     async def async_handle_inbound(self, payload: dict[str, Any]) -> None:
-        """An inbound message IP1 posted: fired unless polling (or a retry) did."""
+        """An inbound message IP1 posted: fired unless polling (or a retry) did.
+
+        A delivery is news when it arrives, however old the message (IP1 retries
+        for as long as it takes): only a message already reported is dropped.
+        """
         try:
             message = parse_message(payload)
         except MalformedRecordError as err:
             raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
-        now = dt_util.utcnow()
-        fresh = (
-            self._ledger.record([message], now)
-            if self._ledger.is_new(message, now)
-            else []
-        )
+        fresh = self._ledger.record([message], dt_util.utcnow(), posted=True)
         if not fresh:
             return
         await self._save(fresh)
@@ -293,7 +292,7 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             report = parse_report(payload)
         except MalformedRecordError as err:
             raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
-        if not self._ledger.record_report(report.key, report.created, dt_util.utcnow()):
+        if not self._ledger.record_report(report.key, dt_util.utcnow()):
             return
         await self._save(reports=[report.key])
         self.hass.bus.async_fire(

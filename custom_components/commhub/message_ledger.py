@@ -68,21 +68,29 @@ class MessageLedger:
         self.participants[participant] = now - BASELINE_MARGIN
         self.seen.update((message.id, message.created) for message in messages)
 
-    def record(self, messages: Iterable[Ip1Message], now: datetime) -> list[Ip1Message]:
-        """Remember messages; return those not seen before, oldest first."""
+    def record(
+        self, messages: Iterable[Ip1Message], now: datetime, *, posted: bool = False
+    ) -> list[Ip1Message]:
+        """Remember messages; return those not seen before, oldest first.
+
+        A message IP1 posted is remembered from its receipt, however old: its
+        retries must be recognised for the whole window.
+        """
         fresh: dict[str, Ip1Message] = {}
         for message in messages:
             if message.id not in self.seen and message.id not in fresh:
                 fresh[message.id] = message
-        self.seen.update((m.id, m.created) for m in fresh.values())
+        self.seen.update(
+            (m.id, max(m.created, now) if posted else m.created) for m in fresh.values()
+        )
         self.prune(now)
         return sorted(fresh.values(), key=lambda m: (m.created, m.id))
 
-    def record_report(self, key: str, created: datetime, now: datetime) -> bool:
-        """Remember a delivery report; whether it is the first time."""
-        if key in self.reports or created < now - CATCH_UP_WINDOW:
+    def record_report(self, key: str, now: datetime) -> bool:
+        """Remember a delivery report from its receipt; whether it is the first time."""
+        if key in self.reports:
             return False
-        self.reports[key] = created
+        self.reports[key] = now
         return True
 
     def forget(self, message_ids: Iterable[str], report_keys: Iterable[str]) -> None:
