@@ -5,12 +5,12 @@ import hashlib
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.commhub.const import DOMAIN
-from custom_components.commhub.mobiniti_coordinator import shared_throttle
 from sandbox import Sandbox
 
 APP = "fedcba0987654321fedcba0987654321"
@@ -180,5 +180,12 @@ def setup_mobiniti(
     Tests of the rate limit turn it back on (sandbox and client throttle).
     """
     sandbox.mobiniti.rate_limit_enabled = False
-    shared_throttle(hass, f"{sandbox_url}/mobiniti").interval = 0
-    return _setup_factory(hass, lambda **kw: mobiniti_entry(sandbox_url, **kw))
+    setup = _setup_factory(hass, lambda **kw: mobiniti_entry(sandbox_url, **kw))
+
+    async def unthrottled_setup(**options: Any) -> MockConfigEntry:
+        entry = await setup(**options)
+        if entry.state is ConfigEntryState.LOADED:
+            entry.runtime_data.client.throttle.interval = 0
+        return entry
+
+    return unthrottled_setup

@@ -43,6 +43,12 @@ KINDS = (
 EMPTY_LIST = {"data": [], "meta": {"pagination": {"total": 0, "links": {}}}}
 
 
+def mock_api(aioclient_mock: AiohttpClientMocker) -> None:
+    """The public API, answering the token checks (flow: messages, setup: contacts)."""
+    for resource in ("messages", "contacts"):
+        aioclient_mock.get(f"{API}/v1/{resource}", json=EMPTY_LIST)
+
+
 async def _menu(hass: HomeAssistant, choice: str) -> dict[str, Any]:
     """Start a user flow, pick Mobiniti, then the sign-in kind."""
     result = await hass.config_entries.flow.async_init(
@@ -108,7 +114,7 @@ async def test_oauth_flow_creates_an_entry(
 ) -> None:
     """Authorization code flow against Mobiniti's public endpoints."""
     hass.config.external_url = "https://ha.example.com"
-    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    mock_api(aioclient_mock)
     result = await _menu(hass, "mobiniti_oauth")
     result = await _authorize(hass, hass_client_no_auth, aioclient_mock, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -159,7 +165,7 @@ async def test_oauth_reauth_and_reconfigure_sign_in_again(
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
     """Both go through Mobiniti's sign-in again and keep the entry."""
-    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    mock_api(aioclient_mock)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Mobiniti",
@@ -185,7 +191,7 @@ async def test_oauth_reauth_and_reconfigure_sign_in_again(
     assert entry.data["webhook_id"] == "hook"
     await hass.async_block_till_done()
     aioclient_mock.clear_requests()
-    aioclient_mock.get(f"{API}/v1/messages", json=EMPTY_LIST)
+    mock_api(aioclient_mock)
     result = await entry.start_reconfigure_flow(hass)
     result = await _authorize(
         hass, hass_client_no_auth, aioclient_mock, result, "again"

@@ -41,10 +41,10 @@ async def test_without_polling_only_the_token_is_checked(
     """Webhooks only: one cheap GET at setup, nothing afterwards."""
     entry = await setup_mobiniti()
     assert entry.state is ConfigEntryState.LOADED
-    assert paths(sandbox) == ["/v1/messages"]
+    assert paths(sandbox) == ["/v1/contacts"]
     assert sandbox.mobiniti.requests[0].query.get("limit") == "1"
     await next_poll(hass, freezer, 3600)
-    assert paths(sandbox) == ["/v1/messages"]
+    assert paths(sandbox) == ["/v1/contacts"]
 
 
 async def test_first_setup_is_the_baseline(

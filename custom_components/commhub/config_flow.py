@@ -83,10 +83,7 @@ from .const import (
 )
 from .data import CommHubConfigEntry
 from .ip1_coordinator import WEBHOOK_KINDS
-from .mobiniti_coordinator import (
-    WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS,
-    shared_throttle,
-)
+from .mobiniti_coordinator import WEBHOOK_KINDS as MOBINITI_WEBHOOK_KINDS
 from .webhooks import async_webhook_url, kind_urls
 
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -470,12 +467,7 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     async def _validate_mobiniti(self, token: str, base_url: str) -> dict[str, str]:
         """Errors of a Mobiniti token: a cheap GET its scopes allow."""
-        client = MobinitiClient(
-            async_get_clientsession(self.hass),
-            token,
-            base_url,
-            throttle=shared_throttle(self.hass, base_url),
-        )
+        client = MobinitiClient(async_get_clientsession(self.hass), token, base_url)
 
         async def check() -> list[str]:
             await client.check_token()

@@ -21,7 +21,6 @@ from .api.mobiniti import (
     MobinitiClient,
     MobinitiContact,
     MobinitiMessage,
-    RouteThrottle,
     parse_mobiniti_time,
 )
 from .const import (
@@ -39,7 +38,6 @@ from .webhooks import InvalidPayloadError
 
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
-THROTTLES_KEY = f"{DOMAIN}_mobiniti_throttles"
 WEBHOOK_KINDS = (
     "unsubscribe",
     "inbound_message",
@@ -299,16 +297,6 @@ def event_from_message(message: MobinitiMessage) -> MobinitiEvent:
     )
 
 
-def shared_throttle(hass: HomeAssistant, base_url: str) -> RouteThrottle:
-    """The per-route pacing of every client talking to this Mobiniti API.
-
-    The config flow's check and the entry's first poll come a moment apart: with
-    one throttle they stay a second apart per route, as Mobiniti requires.
-    """
-    throttles: dict[str, RouteThrottle] = hass.data.setdefault(THROTTLES_KEY, {})
-    return throttles.setdefault(base_url, RouteThrottle())
-
-
 def _token_source(
     hass: HomeAssistant, entry: ConfigEntry
 ) -> tuple[str | Callable[[], Awaitable[str]], str]:
@@ -354,12 +342,7 @@ class MobinitiCoordinator(StoredCoordinator[date]):
             else None,
         )
         token, base_url = _token_source(hass, entry)
-        self.client = MobinitiClient(
-            async_get_clientsession(hass),
-            token,
-            base_url,
-            throttle=shared_throttle(hass, base_url),
-        )
+        self.client = MobinitiClient(async_get_clientsession(hass), token, base_url)
         self.ledger: EventLedger | None = None
 
     @override
@@ -389,7 +372,8 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         now = dt_util.utcnow()
         try:
             if not self.polling:
-                await self.client.check_token()
+                # Not the config flow's route: setup right after it waits for nothing.
+                await self.client.check_token("contacts")
                 return dt_util.now().date()
             events = [
                 *await self._poll_unsubscribes(now),

@@ -281,22 +281,17 @@ class MobinitiClient(HttpClient):
         base_url: str = MOBINITI_API_URL,
         *,
         route_interval: float = ROUTE_INTERVAL,
-        throttle: RouteThrottle | None = None,
         **kwargs: Any,
     ) -> None:
         """Authenticate with `token`: a personal access token, or an async callable
         returning a valid OAuth access token (called before every request).
 
         Whatever the callable raises (e.g. Home Assistant's token refresh errors)
-        reaches the caller unchanged. `throttle` is shared with the account's
-        other clients (e.g. the one that validated the token a moment ago).
+        reaches the caller unchanged.
         """
         super().__init__(session, base_url, **kwargs)
         self._token = token
-        # Shared by every client of one account: the limit is the account's.
-        self.throttle = throttle or RouteThrottle(
-            route_interval, clock=kwargs.get("clock")
-        )
+        self.throttle = RouteThrottle(route_interval, clock=kwargs.get("clock"))
         # One request per route at a time, so the throttle can count from answers.
         self._route_locks: dict[str, asyncio.Lock] = {}
 
@@ -391,9 +386,9 @@ class MobinitiClient(HttpClient):
             raise CommHubResponseError("links.next goes backwards")
         return Page(items, malformed, next_page)
 
-    async def check_token(self) -> None:
-        """Prove the token with a cheap GET its scopes allow."""
-        await self.request("GET", "/v1/messages", params={"limit": 1})
+    async def check_token(self, resource: str = "messages") -> None:
+        """Prove the token with a cheap GET its scopes allow (one record)."""
+        await self.request("GET", f"/v1/{resource}", params={"limit": 1})
 
     async def incoming_messages(
         self, since: datetime, page: int = 1
