@@ -236,3 +236,12 @@ def test_posted_and_polled_inbound_message_share_their_key() -> None:
         )
     )
     assert other.key != polled.key
+
+
+async def test_a_token_without_the_contacts_scope_still_sets_up(
+    hass: HomeAssistant, sandbox: Sandbox, setup_mobiniti: SetupEntry
+) -> None:
+    """403 on the check proves the token; only webhooks need nothing more."""
+    sandbox.mobiniti.add_fault(Fault("error", status=403, path="/v1/contacts"))
+    entry = await setup_mobiniti()
+    assert entry.state is ConfigEntryState.LOADED

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import hashlib
+from http import HTTPStatus
 import json
 from typing import Any, override
 
@@ -15,7 +16,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api import CommHubApiError
+from .api import CommHubApiError, CommHubRequestError
 from .api.mobiniti import (
     MOBINITI_API_URL,
     MobinitiClient,
@@ -372,8 +373,7 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         now = dt_util.utcnow()
         try:
             if not self.polling:
-                # Not the config flow's route: setup right after it waits for nothing.
-                await self.client.check_token("contacts")
+                await self._check_token()
                 return dt_util.now().date()
             events = [
                 *await self._poll_unsubscribes(now),
@@ -391,6 +391,17 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         if self._healthy_since is None:
             self._healthy_since = now
         return dt_util.now().date()
+
+    async def _check_token(self) -> None:
+        """A 401 starts reauth; a token without the contacts scope still works.
+
+        Not the config flow's route: setting up right after it waits for nothing.
+        """
+        try:
+            await self.client.check_token("contacts")
+        except CommHubRequestError as err:
+            if err.status != HTTPStatus.FORBIDDEN:
+                raise
 
     def _since(self, now: datetime) -> datetime:
         """Read back to here: the last poll (minus a margin) or the cutoff."""
