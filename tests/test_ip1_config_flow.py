@@ -80,8 +80,8 @@ async def test_full_flow_creates_an_entry_and_shows_the_webhook_urls(
     }
     base = f"https://ha.example.com/api/webhook/{webhook_id}"
     assert result["description_placeholders"] == {
-        "inbound_url": f"{base}?kind=inbound_message",
-        "report_url": f"{base}?kind=delivery_report",
+        "inbound_message_url": f"{base}?kind=inbound_message",
+        "delivery_report_url": f"{base}?kind=delivery_report",
     }
     entry = result["result"]
     assert entry.unique_id == hashlib.sha256(IP1_KEY.encode()).hexdigest()
@@ -302,7 +302,7 @@ async def test_home_assistant_cloud_gives_a_cloudhook(
         )
         await hass.async_block_till_done()
     assert result["data"]["cloudhook"] is True
-    assert result["description_placeholders"]["inbound_url"] == (
+    assert result["description_placeholders"]["inbound_message_url"] == (
         f"{hook}?kind=inbound_message"
     )
     entry = result["result"]
@@ -336,7 +336,7 @@ async def test_cloud_not_connected_falls_back_to_the_local_url(
             form["flow_id"], _input(f"{sandbox_url}/ip1")
         )
     assert result["data"]["cloudhook"] is False
-    assert result["description_placeholders"]["inbound_url"].startswith(
+    assert result["description_placeholders"]["inbound_message_url"].startswith(
         "https://ha.example.com/api/webhook/"
     )
 

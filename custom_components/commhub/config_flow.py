@@ -402,27 +402,14 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 self._abort_if_unique_id_configured()
                 errors = await self._validate_ip1(api_key, base_url, participants)
             if not errors:
-                webhook_id = async_generate_id()
-                url, cloudhook = await async_webhook_url(self.hass, webhook_id)
-                urls = kind_urls(url, WEBHOOK_KINDS)
-                return self.async_create_entry(
-                    title="IP1 SMS",
-                    data={
-                        CONF_SERVICE: SERVICE_IP1,
-                        CONF_API_KEY: api_key,
-                        CONF_BASE_URL: base_url,
-                        CONF_WEBHOOK_ID: webhook_id,
-                        CONF_CLOUDHOOK: cloudhook,
-                    },
-                    options={
+                return await self._create_webhook_entry(
+                    SERVICE_IP1,
+                    WEBHOOK_KINDS,
+                    {CONF_API_KEY: api_key, CONF_BASE_URL: base_url},
+                    {
                         CONF_SCAN_INTERVAL: DEFAULT_IP1_SCAN_INTERVAL.seconds,
                         CONF_PARTICIPANTS: participants,
                         CONF_DELIVERY_REPORTS: False,
-                    },
-                    description="ip1" if urls else "ip1_no_url",
-                    description_placeholders={
-                        "inbound_url": urls.get("inbound_message", ""),
-                        "report_url": urls.get("delivery_report", ""),
                     },
                 )
         return self.async_show_form(
@@ -530,25 +517,39 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
     async def _create_mobiniti_entry(
         self, credentials: dict[str, Any]
     ) -> ConfigFlowResult:
+        return await self._create_webhook_entry(
+            SERVICE_MOBINITI,
+            MOBINITI_WEBHOOK_KINDS,
+            credentials,
+            {
+                CONF_SCAN_INTERVAL: DEFAULT_MOBINITI_SCAN_INTERVAL.seconds,
+                CONF_POLLING: False,
+            },
+        )
+
+    async def _create_webhook_entry(
+        self,
+        service: str,
+        kinds: tuple[str, ...],
+        credentials: dict[str, Any],
+        options: dict[str, Any],
+    ) -> ConfigFlowResult:
         """The entry, with its webhook; the last step shows a URL per kind."""
         webhook_id = async_generate_id()
         url, cloudhook = await async_webhook_url(self.hass, webhook_id)
-        urls = kind_urls(url, MOBINITI_WEBHOOK_KINDS)
+        urls = kind_urls(url, kinds)
         return self.async_create_entry(
-            title="Mobiniti",
+            title=SERVICE_NAMES[service],
             data={
-                CONF_SERVICE: SERVICE_MOBINITI,
+                CONF_SERVICE: service,
                 **credentials,
                 CONF_WEBHOOK_ID: webhook_id,
                 CONF_CLOUDHOOK: cloudhook,
             },
-            options={
-                CONF_SCAN_INTERVAL: DEFAULT_MOBINITI_SCAN_INTERVAL.seconds,
-                CONF_POLLING: False,
-            },
-            description="mobiniti" if urls else "mobiniti_no_url",
+            options=options,
+            description=service if urls else f"{service}_no_url",
             description_placeholders={
-                f"{kind}_url": urls.get(kind, "") for kind in MOBINITI_WEBHOOK_KINDS
+                f"{kind}_url": urls.get(kind, "") for kind in kinds
             },
         )
 

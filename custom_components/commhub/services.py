@@ -440,22 +440,13 @@ def _mobiniti_client(call: ServiceCall) -> tuple[MobinitiConfigEntry, MobinitiCl
     return entry, entry.runtime_data.client
 
 
-async def _async_unsubscribe(call: ServiceCall) -> ServiceResponse:
-    """Unsubscribe numbers (in chunks of 100): how many Mobiniti unsubscribed."""
+async def _async_mobiniti_numbers(call: ServiceCall) -> ServiceResponse:
+    """unsubscribe (chunks of 100) or lookup_carrier (chunks of 10) for numbers."""
     entry, client = _mobiniti_client(call)
     numbers = _e164(call.data[ATTR_PHONE_NUMBERS])
     try:
-        count = await client.unsubscribe(numbers)
-    except CommHubApiError as err:
-        raise action_failed(call.hass, entry, err) from err
-    return {"unsubscribed": count}
-
-
-async def _async_lookup_carrier(call: ServiceCall) -> ServiceResponse:
-    """Each number's carrier (in chunks of 10), as Mobiniti gives it."""
-    entry, client = _mobiniti_client(call)
-    numbers = _e164(call.data[ATTR_PHONE_NUMBERS])
-    try:
+        if call.service == SERVICE_UNSUBSCRIBE:
+            return {"unsubscribed": await client.unsubscribe(numbers)}
         results = await client.lookup_carriers(numbers)
     except CommHubApiError as err:
         raise action_failed(call.hass, entry, err) from err
@@ -553,14 +544,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=SEND_MESSAGE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
-    for name, handler in (
-        (SERVICE_UNSUBSCRIBE, _async_unsubscribe),
-        (SERVICE_LOOKUP_CARRIER, _async_lookup_carrier),
-    ):
+    for name in (SERVICE_UNSUBSCRIBE, SERVICE_LOOKUP_CARRIER):
         hass.services.async_register(
             DOMAIN,
             name,
-            handler,
+            _async_mobiniti_numbers,
             schema=PHONE_NUMBERS_SCHEMA,
             supports_response=SupportsResponse.OPTIONAL,
         )
