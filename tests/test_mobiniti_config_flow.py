@@ -1,6 +1,7 @@
 """Mobiniti sign-in: Application Credentials (OAuth2) or a personal access token."""
 
 import hashlib
+import time
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -10,6 +11,7 @@ from homeassistant.components.application_credentials import (
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 import pytest
@@ -27,6 +29,7 @@ from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
 from .conftest import MOBINITI_TOKEN, SetupEntry, mobiniti_entry
+from .helpers import call
 
 CLIENT_ID = "commhub-client"
 CLIENT_SECRET = "commhub-secret"
@@ -319,3 +322,43 @@ async def test_options_turn_on_polling(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.polling is True
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_refused_token_refresh_asks_for_reauth(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """An expired OAuth token Mobiniti will not refresh: the action says so, reauth."""
+    mock_api(aioclient_mock)
+    aioclient_mock.post(OAUTH_TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    token = {
+        "access_token": "old",
+        "refresh_token": "r",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": time.time() + 3600,
+    }
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Mobiniti",
+        unique_id="old",
+        data={
+            "service": "mobiniti",
+            "auth_implementation": "mobiniti",
+            "token": token,
+            "webhook_id": "hook",
+            "cloudhook": False,
+        },
+        options={"scan_interval": 60, "polling": False},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**token, "expires_at": 0}}
+    )
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "send_message", entry, to="+12025550101", message="Hi")
+    assert err.value.translation_key == "auth_failed"
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [f["context"]["source"] for f in flows] == ["reauth"]

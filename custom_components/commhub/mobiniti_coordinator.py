@@ -8,15 +8,22 @@ from http import HTTPStatus
 import json
 from typing import Any, override
 
+from aiohttp import ClientError
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import OAuth2TokenRequestReauthError
 from homeassistant.helpers import config_entry_oauth2_flow, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api import CommHubApiError, CommHubRequestError
+from .api import (
+    CommHubApiError,
+    CommHubAuthError,
+    CommHubConnectionError,
+    CommHubRequestError,
+)
 from .api.mobiniti import (
     MOBINITI_API_URL,
     MobinitiClient,
@@ -308,13 +315,21 @@ def _token_source(
         )
 
     async def oauth_token() -> str:
-        implementation = (
-            await config_entry_oauth2_flow.async_get_config_entry_implementation(
-                hass, entry
+        # Refresh failures join the client's hierarchy: one mapping for polls and actions.
+        try:
+            implementation = (
+                await config_entry_oauth2_flow.async_get_config_entry_implementation(
+                    hass, entry
+                )
             )
-        )
-        session = config_entry_oauth2_flow.OAuth2Session(hass, entry, implementation)
-        await session.async_ensure_token_valid()
+            session = config_entry_oauth2_flow.OAuth2Session(
+                hass, entry, implementation
+            )
+            await session.async_ensure_token_valid()
+        except OAuth2TokenRequestReauthError as err:
+            raise CommHubAuthError("the token could not be refreshed") from err
+        except ClientError as err:  # the other token request errors included
+            raise CommHubConnectionError("the token refresh failed") from err
         return str(session.token["access_token"])
 
     return oauth_token, MOBINITI_API_URL
