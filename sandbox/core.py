@@ -25,7 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, cast, get_args
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from multidict import CIMultiDict, MultiDict
 
 if TYPE_CHECKING:
@@ -42,6 +42,23 @@ TEXT_PLAIN = "text/plain; charset=utf-8"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Cut off mid-document so that no JSON parser accepts it, whatever the endpoint.
 MALFORMED_BODY = b'{"sandbox": "malformed respon'
+
+
+async def post_json(
+    url: str, payload: object, *, user_agent: str, answer_within: float
+) -> tuple[int | None, str | None]:
+    """POST a callback through real HTTP: (status, None), or (None, the error)."""
+    try:
+        async with (
+            ClientSession(timeout=ClientTimeout(total=answer_within)) as session,
+            session.post(
+                url, json=payload, headers={"User-Agent": user_agent}
+            ) as response,
+        ):
+            await response.read()
+            return response.status, None
+    except (ClientError, TimeoutError, ValueError) as err:
+        return None, f"{type(err).__name__}: {err}"
 
 
 @dataclass

@@ -66,10 +66,17 @@ import re
 from typing import Any, Literal, cast
 import uuid
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
 from yarl import URL
 
-from .core import ControlRoute, Route, ServiceError, ServiceSandbox, read_json_object
+from .core import (
+    ControlRoute,
+    Route,
+    ServiceError,
+    ServiceSandbox,
+    post_json,
+    read_json_object,
+)
 
 CT_JSON = "application/json; charset=utf-8"
 CT_PROBLEM = "application/problem+json; charset=utf-8"
@@ -663,21 +670,13 @@ class Ip1Sandbox(ServiceSandbox):
         if delivery.in_flight and not claimed:
             return
         delivery.in_flight = True
-        status: int | None = None
-        error: str | None = None
         try:
-            async with (
-                ClientSession(timeout=ClientTimeout(total=DELIVERY_TIMEOUT)) as session,
-                session.post(
-                    delivery.url,
-                    json=delivery.payload,
-                    headers={"User-Agent": USER_AGENT},
-                ) as response,
-            ):
-                await response.read()
-                status = response.status
-        except (ClientError, TimeoutError, ValueError) as err:
-            error = f"{type(err).__name__}: {err}"
+            status, error = await post_json(
+                delivery.url,
+                delivery.payload,
+                user_agent=USER_AGENT,
+                answer_within=DELIVERY_TIMEOUT,
+            )
         finally:
             delivery.in_flight = False
         delivery.attempts.append(Attempt(_now(), status, error))

@@ -174,7 +174,7 @@ import string
 from typing import Any, Literal, get_args
 import uuid
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import web
 from yarl import URL
 
 from .core import (
@@ -184,6 +184,7 @@ from .core import (
     Route,
     ServiceError,
     ServiceSandbox,
+    post_json,
     read_form,
     read_json_object,
     require,
@@ -1428,19 +1429,12 @@ class MobinitiSandbox(ServiceSandbox):
         task.add_done_callback(self._tasks.discard)
 
     async def _attempt(self, delivery: WebhookDelivery) -> None:
-        try:
-            async with (
-                ClientSession(timeout=ClientTimeout(total=DELIVERY_TIMEOUT)) as session,
-                session.post(
-                    delivery.url,
-                    json=delivery.payload,
-                    headers={"User-Agent": USER_AGENT},
-                ) as response,
-            ):
-                await response.read()
-                delivery.status = response.status
-        except (ClientError, TimeoutError, ValueError) as err:
-            delivery.error = f"{type(err).__name__}: {err}"
+        delivery.status, delivery.error = await post_json(
+            delivery.url,
+            delivery.payload,
+            user_agent=USER_AGENT,
+            answer_within=DELIVERY_TIMEOUT,
+        )
 
     @staticmethod
     def _bounce_payload(contact: Contact) -> dict[str, Any]:

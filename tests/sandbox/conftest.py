@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import ClientResponse, encode_basic_auth, web
 from aiohttp.test_utils import TestClient, TestServer
@@ -63,115 +63,71 @@ def hipmob(sandbox_client: TestClient[web.Request, web.Application]) -> HipmobAp
     return HipmobApi(sandbox_client)
 
 
-IP1_KEY = "ip1-sandbox-key"
+class BearerApi:
+    """Requests to a service of the sandbox with `Authorization: Bearer <token>`."""
 
-
-class Ip1Api:
-    """Requests to the IP1 sandbox with `Authorization: Bearer <key>`."""
-
-    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
+    def __init__(
+        self,
+        client: TestClient[web.Request, web.Application],
+        prefix: str,
+        token: str,
+    ) -> None:
         self.client = client
+        self.prefix = prefix
+        self.token = token
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL as a client would configure it."""
+        return str(self.client.make_url(self.prefix))
 
     async def request(
         self,
         method: str,
         path: str,
         *,
-        key: str | None = IP1_KEY,
+        token: str | Literal["default"] | None = "default",
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> ClientResponse:
-        """Send a request to /ip1{path}; the body is read before returning."""
+        """Send a request to {prefix}{path} (token None: none); the body is read."""
         headers = dict(headers or {})
-        if key is not None:
-            headers["Authorization"] = f"Bearer {key}"
+        bearer = self.token if token == "default" else token
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
         response = await self.client.request(
-            method, f"/ip1{path}", headers=headers, **kwargs
+            method, f"{self.prefix}{path}", headers=headers, **kwargs
         )
         await response.read()
         return response
 
 
+IP1_KEY = "ip1-sandbox-key"
+
+
 @pytest.fixture
-def ip1(sandbox_client: TestClient[web.Request, web.Application]) -> Ip1Api:
+def ip1(sandbox_client: TestClient[web.Request, web.Application]) -> BearerApi:
     """The IP1 SMS API of the served sandbox."""
-    return Ip1Api(sandbox_client)
+    return BearerApi(sandbox_client, "/ip1", IP1_KEY)
 
 
 HIPCALL_TOKEN = "hipcall-sandbox-token"
 HIPCALL_API = "/hipcall/api/v20211124"
 
 
-class HipcallApi:
-    """Requests to the Hipcall sandbox with `Authorization: Bearer <token>`."""
-
-    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
-        self.client = client
-
-    @property
-    def base_url(self) -> str:
-        """The API base URL as a client would configure it."""
-        return str(self.client.make_url(HIPCALL_API))
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = HIPCALL_TOKEN,
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> ClientResponse:
-        """Send a request to /hipcall/api/v20211124{path}; the body is read."""
-        headers = dict(headers or {})
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        response = await self.client.request(
-            method, f"{HIPCALL_API}{path}", headers=headers, **kwargs
-        )
-        await response.read()
-        return response
-
-
 @pytest.fixture
-def hipcall(sandbox_client: TestClient[web.Request, web.Application]) -> HipcallApi:
+def hipcall(sandbox_client: TestClient[web.Request, web.Application]) -> BearerApi:
     """The Hipcall API of the served sandbox."""
-    return HipcallApi(sandbox_client)
+    return BearerApi(sandbox_client, HIPCALL_API, HIPCALL_TOKEN)
 
 
 MOBINITI_TOKEN = "mobiniti-sandbox-token"
 
 
-class MobinitiApi:
-    """Requests to the Mobiniti sandbox with `Authorization: Bearer <token>`."""
-
-    def __init__(self, client: TestClient[web.Request, web.Application]) -> None:
-        self.client = client
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = MOBINITI_TOKEN,
-        headers: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> ClientResponse:
-        """Send a request to /mobiniti{path}; the body is read before returning."""
-        headers = dict(headers or {})
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        response = await self.client.request(
-            method, f"/mobiniti{path}", headers=headers, **kwargs
-        )
-        await response.read()
-        return response
-
-
 @pytest.fixture
 def mobiniti(
     sandbox: Sandbox, sandbox_client: TestClient[web.Request, web.Application]
-) -> MobinitiApi:
+) -> BearerApi:
     """The Mobiniti API of the served sandbox, its rate limit switched off."""
     sandbox.mobiniti.rate_limit_enabled = False
-    return MobinitiApi(sandbox_client)
+    return BearerApi(sandbox_client, "/mobiniti", MOBINITI_TOKEN)

@@ -15,7 +15,7 @@ import pytest
 from sandbox import Fault, HipcallSandbox, Sandbox
 from sandbox.hipcall import EXAMPLE_CALL_UUID, SEED_CALL_UUIDS, SEED_TOKEN
 
-from .conftest import HipcallApi
+from .conftest import BearerApi
 
 Client = TestClient[web.Request, web.Application]
 
@@ -38,7 +38,7 @@ TASK_EXAMPLE_BODY = {
 }
 
 
-def example(name: str, hipcall: HipcallApi) -> Any:
+def example(name: str, hipcall: BearerApi) -> Any:
     """A document example with the vendor's host replaced by the sandbox's."""
     text = json.dumps(EXAMPLES[name])
     base = hipcall.base_url.removesuffix("/api/v20211124")
@@ -92,14 +92,14 @@ def frozen(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
         {"Authorization": "Bearer"},
     ],
 )
-async def test_unauthenticated(hipcall: HipcallApi, headers: dict[str, str]) -> None:
+async def test_unauthenticated(hipcall: BearerApi, headers: dict[str, str]) -> None:
     response = await hipcall.request("GET", "/users", token=None, headers=headers)
     await assert_error(response, 401, "Unauthenticated.")
     assert response.headers["x-ratelimit-limit"] == "30"
     assert remaining(response) == 29
 
 
-async def test_revoked_token(service: HipcallSandbox, hipcall: HipcallApi) -> None:
+async def test_revoked_token(service: HipcallSandbox, hipcall: BearerApi) -> None:
     assert (await hipcall.request("GET", "/users")).status == 200
     service.token = "rotated"
     await assert_error(await hipcall.request("GET", "/users"), 401, "Unauthenticated.")
@@ -128,7 +128,7 @@ async def test_revoked_token(service: HipcallSandbox, hipcall: HipcallApi) -> No
         ("retrieve_cdr", f"/cdrs/2021/11/25/{EXAMPLE_CALL_UUID}"),
     ],
 )
-async def test_document_examples(hipcall: HipcallApi, name: str, path: str) -> None:
+async def test_document_examples(hipcall: BearerApi, name: str, path: str) -> None:
     response = await hipcall.request("GET", path)
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-cache, private"
@@ -150,14 +150,14 @@ async def test_document_examples(hipcall: HipcallApi, name: str, path: str) -> N
         "/cdrs/2023/03/31/0000",
     ],
 )
-async def test_unknown_record(hipcall: HipcallApi, path: str) -> None:
+async def test_unknown_record(hipcall: BearerApi, path: str) -> None:
     response = await hipcall.request("GET", path)
     await assert_error(response, 404, "Record not found.")
     assert remaining(response) == 29  # counted like any answer
 
 
 async def test_unknown_route_is_laravel_404_and_not_counted(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     response = await hipcall.request("GET", "/calls", token=None)
     await assert_error(
@@ -177,7 +177,7 @@ async def test_unknown_route_is_laravel_404_and_not_counted(
 # -- pagination -----------------------------------------------------------------------
 
 
-async def test_users_follow_next_to_the_last_page(hipcall: HipcallApi) -> None:
+async def test_users_follow_next_to_the_last_page(hipcall: BearerApi) -> None:
     url: str | None = f"{hipcall.base_url}/users"
     pages = []
     while url is not None:
@@ -218,13 +218,13 @@ async def test_users_follow_next_to_the_last_page(hipcall: HipcallApi) -> None:
 
 
 @pytest.mark.parametrize("page", ["0", "-2", "abc", "1.5", ""])
-async def test_invalid_page_is_page_one(hipcall: HipcallApi, page: str) -> None:
+async def test_invalid_page_is_page_one(hipcall: BearerApi, page: str) -> None:
     data = await body(await hipcall.request("GET", f"/users?page={page}"))
     assert data["meta"]["current_page"] == 1
     assert data["data"][0]["id"] == 2
 
 
-async def test_page_past_the_end(hipcall: HipcallApi) -> None:
+async def test_page_past_the_end(hipcall: BearerApi) -> None:
     data = await body(await hipcall.request("GET", "/teams?page=4"))
     assert data["data"] == []
     assert (data["meta"]["from"], data["meta"]["to"]) == (None, None)
@@ -234,7 +234,7 @@ async def test_page_past_the_end(hipcall: HipcallApi) -> None:
 
 
 async def test_many_pages_use_laravels_link_window(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     for _ in range(122):
         service.add_user()
@@ -250,7 +250,7 @@ async def test_many_pages_use_laravels_link_window(
     ]
 
 
-async def test_calls_are_simple_paginated(hipcall: HipcallApi) -> None:
+async def test_calls_are_simple_paginated(hipcall: BearerApi) -> None:
     data = await body(await hipcall.request("GET", "/cdrs?page=2"))
     path = f"{hipcall.base_url}/cdrs"
     assert [c["uuid"] for c in data["data"]] == list(SEED_CALL_UUIDS[10:])
@@ -278,7 +278,7 @@ async def test_calls_are_simple_paginated(hipcall: HipcallApi) -> None:
 
 
 async def test_a_call_appears_once_it_has_ended(
-    service: HipcallSandbox, hipcall: HipcallApi, frozen: FrozenDateTimeFactory
+    service: HipcallSandbox, hipcall: BearerApi, frozen: FrozenDateTimeFactory
 ) -> None:
     call = service.add_call(duration=60, missing_call=True, missing_call_reason=2)
     assert call["started_at"] == "2026-05-04T09:00:00+0000"
@@ -304,7 +304,7 @@ async def test_a_call_appears_once_it_has_ended(
 
 
 async def test_call_order_newest_start_first_then_latest_added(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     first = service.add_call(started_at="2024-01-01T10:00:00+0000")
     second = service.add_call(started_at="2024-01-01T10:00:00+0000")
@@ -354,7 +354,7 @@ def test_add_call_defaults_and_validation() -> None:
 
 
 async def test_create_task_as_documented(
-    service: HipcallSandbox, hipcall: HipcallApi, frozen: FrozenDateTimeFactory
+    service: HipcallSandbox, hipcall: BearerApi, frozen: FrozenDateTimeFactory
 ) -> None:
     response = await hipcall.request("POST", "/tasks", json=TASK_EXAMPLE_BODY)
     assert response.status == 201
@@ -425,7 +425,7 @@ async def test_create_task_as_documented(
 )
 async def test_create_task_validation(
     service: HipcallSandbox,
-    hipcall: HipcallApi,
+    hipcall: BearerApi,
     payload: dict[str, Any],
     message: str,
     errors: dict[str, list[str]],
@@ -436,14 +436,14 @@ async def test_create_task_validation(
     assert len(service.tasks) == 11
 
 
-async def test_a_body_that_is_not_json_reads_as_empty(hipcall: HipcallApi) -> None:
+async def test_a_body_that_is_not_json_reads_as_empty(hipcall: BearerApi) -> None:
     response = await hipcall.request("POST", "/tasks", data="name=x")
     assert response.status == 422
     assert (await body(response))["errors"] == {"name": ["The name field is required."]}
 
 
 async def test_comments(
-    service: HipcallSandbox, hipcall: HipcallApi, frozen: FrozenDateTimeFactory
+    service: HipcallSandbox, hipcall: BearerApi, frozen: FrozenDateTimeFactory
 ) -> None:
     payload = {
         "commentable_type": "company",
@@ -479,7 +479,7 @@ async def test_comments(
 
 
 async def test_update_user_default_number(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     response = await hipcall.request("PUT", "/users/3", json={"default_number_id": 1})
     data = (await body(response))["data"]
@@ -500,7 +500,7 @@ async def test_update_user_default_number(
 
 
 async def test_rate_limit_window(
-    service: HipcallSandbox, hipcall: HipcallApi, frozen: FrozenDateTimeFactory
+    service: HipcallSandbox, hipcall: BearerApi, frozen: FrozenDateTimeFactory
 ) -> None:
     counts = []
     for _ in range(30):
@@ -528,7 +528,7 @@ async def test_rate_limit_window(
 
 
 async def test_rate_limit_is_per_token(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     service.set_rate_limit(2)
     for _ in range(2):
@@ -541,7 +541,7 @@ async def test_rate_limit_is_per_token(
 
 
 async def test_faults_are_json_and_not_counted(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     service.add_fault(Fault(kind="error", path="^/api/v20211124/cdrs$"))
     service.add_fault(Fault(kind="rate_limit", retry_after=7, path="/users$"))
@@ -565,7 +565,7 @@ async def test_faults_are_json_and_not_counted(
 
 
 async def test_users_added_and_removed(
-    service: HipcallSandbox, hipcall: HipcallApi
+    service: HipcallSandbox, hipcall: BearerApi
 ) -> None:
     service.remove_user(5)
     added = service.add_user(name="Ada Lovelace", email="ada@example.com")
@@ -609,7 +609,7 @@ def test_demo_step() -> None:
 
 
 async def test_control_routes(
-    service: HipcallSandbox, sandbox_client: Client, hipcall: HipcallApi
+    service: HipcallSandbox, sandbox_client: Client, hipcall: BearerApi
 ) -> None:
     async def control(
         method: str, path: str, data: Any = None, status: int = 200

@@ -30,7 +30,7 @@ from sandbox.ip1 import (
     Ip1Sandbox,
 )
 
-from .conftest import Ip1Api
+from .conftest import BearerApi
 
 Client = TestClient[web.Request, web.Application]
 
@@ -83,7 +83,7 @@ async def assert_problem(
 
 
 async def page(
-    ip1: Ip1Api, participant: str = SEED_PARTICIPANT, **params: str | int
+    ip1: BearerApi, participant: str = SEED_PARTICIPANT, **params: str | int
 ) -> tuple[list[dict[str, Any]], ClientResponse]:
     """One page of a conversation (asserting 200)."""
     response = await ip1.request(
@@ -157,8 +157,8 @@ async def receiver(socket_enabled: None) -> AsyncIterator[Receiver]:
         ("GET", "/v2/messages/abc"),
     ],
 )
-async def test_missing_key_is_401(ip1: Ip1Api, method: str, path: str) -> None:
-    response = await ip1.request(method, path, key=None)
+async def test_missing_key_is_401(ip1: BearerApi, method: str, path: str) -> None:
+    response = await ip1.request(method, path, token=None)
     await assert_problem(response, 401, "Missing API key.")
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
@@ -170,30 +170,30 @@ async def test_missing_key_is_401(ip1: Ip1Api, method: str, path: str) -> None:
         {"Authorization": f"Bearer {SEED_API_KEY}x"},
     ],
 )
-async def test_wrong_key_is_401(ip1: Ip1Api, headers: dict[str, str]) -> None:
-    response = await ip1.request("GET", CONVERSATION, key=None, headers=headers)
+async def test_wrong_key_is_401(ip1: BearerApi, headers: dict[str, str]) -> None:
+    response = await ip1.request("GET", CONVERSATION, token=None, headers=headers)
     await assert_problem(response, 401, "Invalid API key.")
 
 
 @pytest.mark.parametrize(
     "authorization", [f"Basic {SEED_API_KEY}", SEED_API_KEY, "Bearer ", "Bearer"]
 )
-async def test_not_a_bearer_key_is_401(ip1: Ip1Api, authorization: str) -> None:
+async def test_not_a_bearer_key_is_401(ip1: BearerApi, authorization: str) -> None:
     headers = {"Authorization": authorization}
-    response = await ip1.request("GET", CONVERSATION, key=None, headers=headers)
+    response = await ip1.request("GET", CONVERSATION, token=None, headers=headers)
     await assert_problem(response, 401, "Missing API key.")
 
 
-async def test_scheme_is_case_insensitive(ip1: Ip1Api) -> None:
+async def test_scheme_is_case_insensitive(ip1: BearerApi) -> None:
     headers = {"Authorization": f"bearer {SEED_API_KEY}"}
-    response = await ip1.request("GET", CONVERSATION, key=None, headers=headers)
+    response = await ip1.request("GET", CONVERSATION, token=None, headers=headers)
     assert response.status == 200
 
 
-async def test_revoked_key(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_revoked_key(sandbox: Sandbox, ip1: BearerApi) -> None:
     sandbox.ip1.api_keys = {"rotated-key"}
     await assert_problem(await ip1.request("GET", CONVERSATION), 401)
-    response = await ip1.request("GET", CONVERSATION, key="rotated-key")
+    response = await ip1.request("GET", CONVERSATION, token="rotated-key")
     assert response.status == 200
 
 
@@ -215,7 +215,7 @@ async def test_revoked_key(sandbox: Sandbox, ip1: Ip1Api) -> None:
         "%C3%85sa",
     ],
 )
-async def test_invalid_participant_is_400(ip1: Ip1Api, participant: str) -> None:
+async def test_invalid_participant_is_400(ip1: BearerApi, participant: str) -> None:
     response = await ip1.request("GET", f"/v2/conversations/{participant}")
     problem = await assert_problem(response, 400, "Participant was invalid")
     assert list(problem["errors"]) == ["participant"]
@@ -225,20 +225,20 @@ async def test_invalid_participant_is_400(ip1: Ip1Api, participant: str) -> None
     "participant", [EMPTY_PARTICIPANT, "Nobody", "1", "ElevenChars"]
 )
 async def test_valid_participant_without_messages_is_404(
-    ip1: Ip1Api, participant: str
+    ip1: BearerApi, participant: str
 ) -> None:
     response = await ip1.request("GET", f"/v2/conversations/{participant}")
     await assert_problem(response, 404, "No messages to list")
     assert "Link" not in response.headers
 
 
-async def test_participant_names_match_exactly(ip1: Ip1Api) -> None:
+async def test_participant_names_match_exactly(ip1: BearerApi) -> None:
     assert len((await page(ip1, SEED_NAME))[0]) == 1
     response = await ip1.request("GET", f"/v2/conversations/{SEED_NAME.lower()}")
     assert response.status == 404
 
 
-async def test_conversation_content(ip1: Ip1Api) -> None:
+async def test_conversation_content(ip1: BearerApi) -> None:
     messages, response = await page(ip1)
     assert "Link" not in response.headers
     assert [(m["sender"], m["recipient"], m["body"]) for m in messages] == [
@@ -274,7 +274,7 @@ async def test_conversation_content(ip1: Ip1Api) -> None:
     assert len({m["id"] for m in messages}) == 3
 
 
-async def test_named_sender_and_numbers_are_participants(ip1: Ip1Api) -> None:
+async def test_named_sender_and_numbers_are_participants(ip1: BearerApi) -> None:
     (by_name,), _ = await page(ip1, SEED_SENDER_NAME)
     (by_number,), _ = await page(ip1, SEED_PARTICIPANT_2)
     assert by_name == by_number
@@ -291,13 +291,13 @@ async def test_named_sender_and_numbers_are_participants(ip1: Ip1Api) -> None:
     )
 
 
-async def test_account_number_is_a_participant_of_everything(ip1: Ip1Api) -> None:
+async def test_account_number_is_a_participant_of_everything(ip1: BearerApi) -> None:
     messages, _ = await page(ip1, SEED_NUMBER)
     assert len(messages) == 4  # all but the one sent with a name
 
 
 async def test_paging_follows_link_to_the_last_page(
-    sandbox: Sandbox, sandbox_client: Client, ip1: Ip1Api
+    sandbox: Sandbox, sandbox_client: Client, ip1: BearerApi
 ) -> None:
     base = datetime.now(UTC)
     for index in range(5):
@@ -330,7 +330,7 @@ async def test_paging_follows_link_to_the_last_page(
     assert "limit=3" in prev
 
 
-async def test_start_and_prev_link(ip1: Ip1Api) -> None:
+async def test_start_and_prev_link(ip1: BearerApi) -> None:
     messages, response = await page(ip1, start=1, limit=1)
     assert [m["body"] for m in messages] == ["Yes, 10\u201316. Welcome!"]
     assert "start=0" in links(response)["prev"]
@@ -341,14 +341,14 @@ async def test_start_and_prev_link(ip1: Ip1Api) -> None:
     assert set(links(response)) == {"prev"}
 
 
-async def test_page_past_the_end_is_empty(ip1: Ip1Api) -> None:
+async def test_page_past_the_end_is_empty(ip1: BearerApi) -> None:
     messages, response = await page(ip1, start=10)
     assert messages == []
     assert "next" not in links(response)
     assert "prev" in links(response)
 
 
-async def test_default_and_maximum_limit(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_default_and_maximum_limit(sandbox: Sandbox, ip1: BearerApi) -> None:
     for index in range(MAX_LIMIT):
         sandbox.ip1.add_inbound(SEED_PARTICIPANT, f"bulk {index}")
     messages, response = await page(ip1)
@@ -362,7 +362,7 @@ async def test_default_and_maximum_limit(sandbox: Sandbox, ip1: Ip1Api) -> None:
     assert "next" not in links(response)
 
 
-async def test_order(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_order(sandbox: Sandbox, ip1: BearerApi) -> None:
     # Created before every other message, but added last: order is by creation.
     early = sandbox.ip1.add_inbound(
         SEED_PARTICIPANT, "long ago", at=datetime(2020, 1, 1, tzinfo=UTC)
@@ -388,7 +388,7 @@ async def test_order(sandbox: Sandbox, ip1: Ip1Api) -> None:
     ],
 )
 async def test_bad_paging_is_400(
-    ip1: Ip1Api, params: dict[str, str], fields: list[str]
+    ip1: BearerApi, params: dict[str, str], fields: list[str]
 ) -> None:
     response = await ip1.request("GET", CONVERSATION, params=params)
     problem = await assert_problem(response, 400)
@@ -427,7 +427,7 @@ async def test_bad_paging_is_400(
     ],
 )
 async def test_batch_validation(
-    sandbox: Sandbox, ip1: Ip1Api, change: dict[str, Any], field_name: str
+    sandbox: Sandbox, ip1: BearerApi, change: dict[str, Any], field_name: str
 ) -> None:
     data = {**GOOD_BATCH, **change}
     data = {key: value for key, value in data.items() if value is not None}
@@ -438,7 +438,7 @@ async def test_batch_validation(
     assert len(sandbox.ip1.messages) == before
 
 
-async def test_batch_reports_every_error_at_once(ip1: Ip1Api) -> None:
+async def test_batch_reports_every_error_at_once(ip1: BearerApi) -> None:
     response = await ip1.request(
         "POST", "/v2/batches", json={"sender": "x", "recipients": ["+1", "2"]}
     )
@@ -447,7 +447,7 @@ async def test_batch_reports_every_error_at_once(ip1: Ip1Api) -> None:
 
 
 @pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b"", b'"text"'])
-async def test_batch_body_must_be_a_json_object(ip1: Ip1Api, data: bytes) -> None:
+async def test_batch_body_must_be_a_json_object(ip1: BearerApi, data: bytes) -> None:
     response = await ip1.request(
         "POST",
         "/v2/batches",
@@ -458,12 +458,12 @@ async def test_batch_body_must_be_a_json_object(ip1: Ip1Api, data: bytes) -> Non
     assert list(problem["errors"]) == ["$"]
 
 
-async def test_batch_must_be_json(ip1: Ip1Api) -> None:
+async def test_batch_must_be_json(ip1: BearerApi) -> None:
     response = await ip1.request("POST", "/v2/batches", data={"sender": "CommHub"})
     await assert_problem(response, 415)
 
 
-async def test_send_batch(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_send_batch(sandbox: Sandbox, ip1: BearerApi) -> None:
     body = "x" * 2000  # the longest body allowed
     data = {
         "sender": SEED_NUMBER,
@@ -515,7 +515,7 @@ async def test_send_batch(sandbox: Sandbox, ip1: Ip1Api) -> None:
 
 
 @pytest.mark.parametrize("path", ["/v2/batches/nope", "/v2/messages/nope"])
-async def test_unknown_batch_or_message_is_404(ip1: Ip1Api, path: str) -> None:
+async def test_unknown_batch_or_message_is_404(ip1: BearerApi, path: str) -> None:
     await assert_problem(await ip1.request("GET", path), 404)
 
 
@@ -531,7 +531,7 @@ async def test_unknown_batch_or_message_is_404(ip1: Ip1Api, path: str) -> None:
     ],
 )
 async def test_segments_and_datacoding(
-    ip1: Ip1Api, body: str, coding: int, segments: int
+    ip1: BearerApi, body: str, coding: int, segments: int
 ) -> None:
     response = await ip1.request(
         "POST", "/v2/batches", json={**GOOD_BATCH, "body": body}
@@ -544,7 +544,7 @@ async def test_segments_and_datacoding(
 
 
 async def test_status_changes_show_in_the_conversation(
-    sandbox: Sandbox, ip1: Ip1Api
+    sandbox: Sandbox, ip1: BearerApi
 ) -> None:
     (message,), _ = await page(ip1, SEED_PARTICIPANT_2)
     at = datetime(2030, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
@@ -585,7 +585,7 @@ def test_status_helper_errors() -> None:
 
 
 async def test_inbound_callback_is_posted(
-    sandbox: Sandbox, ip1: Ip1Api, receiver: Receiver
+    sandbox: Sandbox, ip1: BearerApi, receiver: Receiver
 ) -> None:
     sandbox.ip1.inbound_callback_url = receiver.url
     message = sandbox.ip1.add_inbound(SEED_PARTICIPANT, "Are you open today?")
@@ -626,7 +626,7 @@ async def test_inbound_delivered_by_hand(sandbox: Sandbox, receiver: Receiver) -
 
 async def test_delivery_report_and_retry(
     sandbox: Sandbox,
-    ip1: Ip1Api,
+    ip1: BearerApi,
     receiver: Receiver,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -716,7 +716,7 @@ async def control(
 
 
 async def test_control_callback_and_inbound(
-    sandbox: Sandbox, sandbox_client: Client, ip1: Ip1Api, receiver: Receiver
+    sandbox: Sandbox, sandbox_client: Client, ip1: BearerApi, receiver: Receiver
 ) -> None:
     assert await control(sandbox_client, "GET", "/callback") == {"url": None}
     await control(sandbox_client, "PUT", "/callback", {"url": receiver.url})
@@ -765,7 +765,7 @@ async def test_control_callback_and_inbound(
 
 
 async def test_control_outbound_statuses_and_reports(
-    sandbox: Sandbox, sandbox_client: Client, ip1: Ip1Api, receiver: Receiver
+    sandbox: Sandbox, sandbox_client: Client, ip1: BearerApi, receiver: Receiver
 ) -> None:
     message = await control(
         sandbox_client,
@@ -829,10 +829,12 @@ async def test_control_outbound_defaults_and_errors(sandbox_client: Client) -> N
         await control(sandbox_client, "POST", "/outbound", bad, 400)
 
 
-async def test_control_api_keys_and_state(sandbox_client: Client, ip1: Ip1Api) -> None:
+async def test_control_api_keys_and_state(
+    sandbox_client: Client, ip1: BearerApi
+) -> None:
     await control(sandbox_client, "PUT", "/api_keys", {"api_keys": ["k2"]})
     assert (await ip1.request("GET", CONVERSATION)).status == 401
-    assert (await ip1.request("GET", CONVERSATION, key="k2")).status == 200
+    assert (await ip1.request("GET", CONVERSATION, token="k2")).status == 200
     await control(sandbox_client, "PUT", "/api_keys", {"api_keys": [""]}, 400)
     state = await control(sandbox_client, "GET", "/state")
     assert state["service"] == "ip1"
@@ -851,9 +853,9 @@ async def test_control_api_keys_and_state(sandbox_client: Client, ip1: Ip1Api) -
 # -- generic machinery ------------------------------------------------------------------
 
 
-async def test_faults_apply_to_ip1(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_faults_apply_to_ip1(sandbox: Sandbox, ip1: BearerApi) -> None:
     sandbox.ip1.add_fault(Fault(kind="error", status=503, path="^/v2/conversations"))
-    await assert_problem(await ip1.request("GET", CONVERSATION, key=None), 503)
+    await assert_problem(await ip1.request("GET", CONVERSATION, token=None), 503)
     assert (await ip1.request("GET", CONVERSATION)).status == 200
     sandbox.ip1.add_fault(Fault(kind="rate_limit", retry_after=30))
     response = await ip1.request("POST", "/v2/batches", json=GOOD_BATCH)
@@ -869,14 +871,14 @@ async def test_faults_apply_to_ip1(sandbox: Sandbox, ip1: Ip1Api) -> None:
     assert sandbox.hipmob.requests == []
 
 
-async def test_unknown_route_and_method_are_problems(ip1: Ip1Api) -> None:
+async def test_unknown_route_and_method_are_problems(ip1: BearerApi) -> None:
     await assert_problem(await ip1.request("GET", "/v2/nothing"), 404)
     response = await ip1.request("DELETE", "/v2/batches")
     await assert_problem(response, 405)
     assert "POST" in response.headers["Allow"]
 
 
-async def test_reset(sandbox: Sandbox, ip1: Ip1Api) -> None:
+async def test_reset(sandbox: Sandbox, ip1: BearerApi) -> None:
     sandbox.ip1.add_inbound(SEED_PARTICIPANT, "extra")
     sandbox.ip1.inbound_callback_url = "http://127.0.0.1:9/"
     sandbox.ip1.api_keys.clear()

@@ -33,7 +33,7 @@ from sandbox.mobiniti import (
     MobinitiSandbox,
 )
 
-from .conftest import MobinitiApi
+from .conftest import BearerApi
 
 Client = TestClient[web.Request, web.Application]
 
@@ -345,7 +345,7 @@ API_ROUTES = [
 @pytest.mark.parametrize(("method", "path"), API_ROUTES)
 @pytest.mark.parametrize("token", [None, "wrong-token", f"{SEED_TOKEN}x"])
 async def test_missing_or_bad_token_is_401(
-    mobiniti: MobinitiApi, method: str, path: str, token: str | None
+    mobiniti: BearerApi, method: str, path: str, token: str | None
 ) -> None:
     response = await mobiniti.request(method, path, token=token, json={})
     body = await assert_error(response, 401)
@@ -360,7 +360,7 @@ async def test_missing_or_bad_token_is_401(
     "authorization", [f"Basic {SEED_TOKEN}", SEED_TOKEN, "Bearer", "Bearer  "]
 )
 async def test_not_a_bearer_token_is_401(
-    mobiniti: MobinitiApi, authorization: str
+    mobiniti: BearerApi, authorization: str
 ) -> None:
     response = await mobiniti.request(
         "GET", "/v1/contacts", token=None, headers={"Authorization": authorization}
@@ -369,7 +369,7 @@ async def test_not_a_bearer_token_is_401(
 
 
 async def test_tokens_can_be_added_and_revoked(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     headers = {"Authorization": f"bearer {SEED_TOKEN}"}  # scheme case-insensitive
     assert (await mobiniti.request("GET", "/v1/groups", headers=headers)).status == 200
@@ -380,7 +380,7 @@ async def test_tokens_can_be_added_and_revoked(
 
 
 async def test_scopes_are_enforced(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     token = service.issue_token(["messages.view"])["access_token"]
     assert (await mobiniti.request("GET", "/v1/messages", token=token)).status == 200
@@ -397,7 +397,7 @@ async def test_scopes_are_enforced(
 
 
 async def test_expired_token_is_401(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     issued = service.issue_token(lifetime=60)
     assert issued["expires_in"] == 60
@@ -460,7 +460,7 @@ async def assert_oauth_error(response: ClientResponse, status: int, error: str) 
 
 
 async def test_oauth_round_trip(
-    service: MobinitiSandbox, sandbox_client: Client, mobiniti: MobinitiApi
+    service: MobinitiSandbox, sandbox_client: Client, mobiniti: BearerApi
 ) -> None:
     status, location, query = await authorize(sandbox_client)
     assert status == 302
@@ -633,7 +633,7 @@ async def test_authorize_denied(
 
 
 async def test_groups_answer_the_document_example(
-    sandbox_client: Client, mobiniti: MobinitiApi
+    sandbox_client: Client, mobiniti: BearerApi
 ) -> None:
     body = await ok(await mobiniti.request("GET", "/v1/groups?limit=2"))
     expected = json.loads(
@@ -646,7 +646,7 @@ async def test_groups_answer_the_document_example(
     assert body == expected
 
 
-async def test_group_pages(sandbox_client: Client, mobiniti: MobinitiApi) -> None:
+async def test_group_pages(sandbox_client: Client, mobiniti: BearerApi) -> None:
     base = str(sandbox_client.make_url("/mobiniti/v1/groups"))
     body = await ok(await mobiniti.request("GET", "/v1/groups?limit=2&page=2"))
     assert body["meta"]["pagination"] == {
@@ -679,7 +679,7 @@ async def test_group_pages(sandbox_client: Client, mobiniti: MobinitiApi) -> Non
         assert_shape(group, GROUPS_EXAMPLE["data"][0])
 
 
-async def test_group_retrieve_keyword_and_contacts(mobiniti: MobinitiApi) -> None:
+async def test_group_retrieve_keyword_and_contacts(mobiniti: BearerApi) -> None:
     group_id = SEED_GROUP_IDS[0]
     body = await ok(await mobiniti.request("GET", f"/v1/groups/{group_id}"))
     assert body == {"data": GROUPS_EXAMPLE["data"][0]}
@@ -721,14 +721,14 @@ async def test_group_retrieve_keyword_and_contacts(mobiniti: MobinitiApi) -> Non
 # -- contacts ---------------------------------------------------------------------------
 
 
-async def contacts(mobiniti: MobinitiApi, query: str = "") -> list[dict[str, Any]]:
+async def contacts(mobiniti: BearerApi, query: str = "") -> list[dict[str, Any]]:
     """One page of contacts."""
     body = await ok(await mobiniti.request("GET", f"/v1/contacts{query}"))
     data: list[dict[str, Any]] = body["data"]
     return data
 
 
-async def test_contact_list(mobiniti: MobinitiApi) -> None:
+async def test_contact_list(mobiniti: BearerApi) -> None:
     body = await ok(await mobiniti.request("GET", "/v1/contacts"))
     assert [c["phone_number"] for c in body["data"]] == [
         SEED_JANE,
@@ -757,7 +757,7 @@ async def test_contact_list(mobiniti: MobinitiApi) -> None:
 
 
 async def test_contacts_sorted_by_newest_update(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     service.unsubscribe_contact(SEED_JOHN)
     newest = await contacts(mobiniti, "?sort=-updated_at&limit=1")
@@ -771,7 +771,7 @@ async def test_contacts_sorted_by_newest_update(
     assert [c["last_name"] for c in by_name[1:]] == ["Doe", "Garcia", "Smith", "Wong"]
 
 
-async def test_contact_filters_and_includes(mobiniti: MobinitiApi) -> None:
+async def test_contact_filters_and_includes(mobiniti: BearerApi) -> None:
     (jane,) = await contacts(mobiniti, "?filter[phone_number]=%2B12025550101")
     assert jane["first_name"] == "Jane"
     (maria,) = await contacts(mobiniti, "?filter[reward_points]=25")
@@ -789,7 +789,7 @@ async def test_contact_filters_and_includes(mobiniti: MobinitiApi) -> None:
 
 
 async def test_contact_limit_is_clamped(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     for index in range(120):
         service.add_contact(f"+1303555{index:04d}")
@@ -804,7 +804,7 @@ async def test_contact_limit_is_clamped(
 
 
 async def test_contact_create_retrieve_update_delete(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     data = {
         "phone_number": "+14155550199",
@@ -843,7 +843,7 @@ async def test_contact_create_retrieve_update_delete(
 
 
 async def test_existing_contact_is_the_document_validation_error(
-    mobiniti: MobinitiApi,
+    mobiniti: BearerApi,
 ) -> None:
     response = await mobiniti.request(
         "POST", "/v1/contacts", json={"phone_number": SEED_JANE}
@@ -872,7 +872,7 @@ async def test_existing_contact_is_the_document_validation_error(
     ],
 )
 async def test_contact_validation(
-    mobiniti: MobinitiApi, data: dict[str, Any], fields: list[str]
+    mobiniti: BearerApi, data: dict[str, Any], fields: list[str]
 ) -> None:
     response = await mobiniti.request("POST", "/v1/contacts", json=data)
     await assert_error(response, 422, fields)
@@ -882,7 +882,7 @@ async def test_contact_validation(
 
 
 async def test_unsubscribe(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, receiver: Receiver, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, receiver: Receiver, clock: Clock
 ) -> None:
     hook_all(service, receiver)
     clock.tick(3600)
@@ -924,7 +924,7 @@ async def test_unsubscribe(
 )
 async def test_unsubscribe_validation(
     service: MobinitiSandbox,
-    mobiniti: MobinitiApi,
+    mobiniti: BearerApi,
     data: dict[str, Any],
     fields: list[str],
 ) -> None:
@@ -933,7 +933,7 @@ async def test_unsubscribe_validation(
     assert service.contact(SEED_JANE).subscribed
 
 
-async def test_unsubscribe_accepts_one_hundred(mobiniti: MobinitiApi) -> None:
+async def test_unsubscribe_accepts_one_hundred(mobiniti: BearerApi) -> None:
     numbers = [f"+1202555{i:04d}" for i in range(99)] + [SEED_JOHN]
     response = await mobiniti.request(
         "PATCH", "/v1/contacts/unsubscribe", json={"phone_numbers": numbers}
@@ -944,14 +944,14 @@ async def test_unsubscribe_accepts_one_hundred(mobiniti: MobinitiApi) -> None:
 # -- messages ---------------------------------------------------------------------------
 
 
-async def messages(mobiniti: MobinitiApi, query: str = "") -> list[dict[str, Any]]:
+async def messages(mobiniti: BearerApi, query: str = "") -> list[dict[str, Any]]:
     """One page of messages."""
     body = await ok(await mobiniti.request("GET", f"/v1/messages{query}"))
     data: list[dict[str, Any]] = body["data"]
     return data
 
 
-async def test_message_list_and_type_filter(mobiniti: MobinitiApi) -> None:
+async def test_message_list_and_type_filter(mobiniti: BearerApi) -> None:
     everything = await messages(mobiniti, "?include=type")
     assert [m["type"] for m in everything] == [
         "INCOMING",
@@ -978,7 +978,7 @@ async def test_message_list_and_type_filter(mobiniti: MobinitiApi) -> None:
 
 
 async def test_inbound_messages_for_a_polling_client(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     since = clock.now
     clock.tick(5)
@@ -1004,7 +1004,7 @@ async def test_inbound_messages_for_a_polling_client(
     await assert_error(response, 422, ["filter.created_at_min"])
 
 
-async def test_message_includes_and_retrieve(mobiniti: MobinitiApi) -> None:
+async def test_message_includes_and_retrieve(mobiniti: BearerApi) -> None:
     listed = await messages(
         mobiniti, "?include=receipt,contact.carrier, type&filter[type]=OUTGOING_ALL"
     )
@@ -1032,7 +1032,7 @@ async def test_message_includes_and_retrieve(mobiniti: MobinitiApi) -> None:
 
 
 async def test_send_message(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, receiver: Receiver
+    service: MobinitiSandbox, mobiniti: BearerApi, receiver: Receiver
 ) -> None:
     hook_all(service, receiver)
     response = await mobiniti.request(
@@ -1079,7 +1079,7 @@ async def test_send_message(
 )
 async def test_send_validation(
     service: MobinitiSandbox,
-    mobiniti: MobinitiApi,
+    mobiniti: BearerApi,
     data: dict[str, Any],
     fields: list[str],
 ) -> None:
@@ -1091,7 +1091,7 @@ async def test_send_validation(
 
 
 async def test_send_to_an_unsubscribed_contact(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, receiver: Receiver
+    service: MobinitiSandbox, mobiniti: BearerApi, receiver: Receiver
 ) -> None:
     hook_all(service, receiver)
     before = len(service.messages)
@@ -1109,9 +1109,7 @@ async def test_send_to_an_unsubscribed_contact(
     ]
 
 
-async def test_payment_required(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
-) -> None:
+async def test_payment_required(service: MobinitiSandbox, mobiniti: BearerApi) -> None:
     service.payment_required = True
     send_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     requests = [
@@ -1134,7 +1132,7 @@ async def test_payment_required(
     assert (await mobiniti.request("POST", path, json=data)).status == 201
 
 
-async def test_request_bodies_and_accept(mobiniti: MobinitiApi) -> None:
+async def test_request_bodies_and_accept(mobiniti: BearerApi) -> None:
     response = await mobiniti.request(
         "POST", "/v1/message", data="phone_number=%2B12025550105&message=x"
     )
@@ -1159,7 +1157,7 @@ async def test_request_bodies_and_accept(mobiniti: MobinitiApi) -> None:
 
 
 async def test_batch(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, receiver: Receiver
+    service: MobinitiSandbox, mobiniti: BearerApi, receiver: Receiver
 ) -> None:
     hook_all(service, receiver)
     numbers = [SEED_JANE, "+447700900123", SEED_JOHN]
@@ -1204,7 +1202,7 @@ async def test_batch(
 )
 async def test_batch_validation(
     service: MobinitiSandbox,
-    mobiniti: MobinitiApi,
+    mobiniti: BearerApi,
     data: dict[str, Any],
     fields: list[str],
 ) -> None:
@@ -1215,7 +1213,7 @@ async def test_batch_validation(
 
 
 async def test_failed_delivery_reports_bounces_and_rejections(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, receiver: Receiver
+    service: MobinitiSandbox, mobiniti: BearerApi, receiver: Receiver
 ) -> None:
     hook_all(service, receiver)
     service.delivery_codes = {SEED_LEE: "101", SEED_JOHN: "120"}
@@ -1250,7 +1248,7 @@ async def test_failed_delivery_reports_bounces_and_rejections(
 # -- scheduled messages -------------------------------------------------------------------
 
 
-async def test_scheduled_message_crud(mobiniti: MobinitiApi, clock: Clock) -> None:
+async def test_scheduled_message_crud(mobiniti: BearerApi, clock: Clock) -> None:
     body = await ok(await mobiniti.request("GET", "/v1/message/schedule"))
     (seeded,) = body["data"]
     assert list(seeded) == SCHEDULED_KEYS
@@ -1305,7 +1303,7 @@ async def test_scheduled_message_crud(mobiniti: MobinitiApi, clock: Clock) -> No
     ],
 )
 async def test_scheduled_message_validation(
-    mobiniti: MobinitiApi, clock: Clock, send_at: object, message: str
+    mobiniti: BearerApi, clock: Clock, send_at: object, message: str
 ) -> None:
     data = {"phone_number": SEED_JOHN, "message": "x", "send_at": send_at}
     response = await mobiniti.request("POST", "/v1/message/schedule", json=data)
@@ -1314,7 +1312,7 @@ async def test_scheduled_message_validation(
 
 
 async def test_due_scheduled_messages_are_sent(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     data = {
         "phone_number": SEED_LEE,
@@ -1337,7 +1335,7 @@ async def test_due_scheduled_messages_are_sent(
 # -- phone number lookup -------------------------------------------------------------------
 
 
-async def test_lookup(mobiniti: MobinitiApi) -> None:
+async def test_lookup(mobiniti: BearerApi) -> None:
     numbers = [SEED_JANE, "+447700900123"]
     response = await mobiniti.request(
         "POST", "/v1/phone-numbers/lookup", json={"phone_numbers": numbers}
@@ -1366,7 +1364,7 @@ async def test_lookup(mobiniti: MobinitiApi) -> None:
 
 
 async def test_one_request_per_second_per_route(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     service.rate_limit_enabled = True
     first = await mobiniti.request("GET", "/v1/contacts")
@@ -1398,7 +1396,7 @@ async def test_one_request_per_second_per_route(
 
 
 async def test_sixty_requests_per_minute_per_route(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     service.rate_limit_enabled = True
     service.per_route_interval = 0.0
@@ -1414,7 +1412,7 @@ async def test_sixty_requests_per_minute_per_route(
 
 
 async def test_rate_limit_switched_off_still_counts(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     assert not service.rate_limit_enabled  # the fixture's default
     remaining = []
@@ -1426,7 +1424,7 @@ async def test_rate_limit_switched_off_still_counts(
 
 
 async def test_unauthenticated_requests_use_their_own_budget(
-    service: MobinitiSandbox, mobiniti: MobinitiApi, clock: Clock
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
 ) -> None:
     service.rate_limit_enabled = True
     await assert_error(await mobiniti.request("GET", "/v1/groups", token=None), 401)
@@ -1606,7 +1604,7 @@ async def test_control_webhooks_and_deliveries(
 
 
 async def test_control_contacts_and_messages(
-    sandbox_client: Client, mobiniti: MobinitiApi, receiver: Receiver
+    sandbox_client: Client, mobiniti: BearerApi, receiver: Receiver
 ) -> None:
     await control(
         sandbox_client,
@@ -1681,7 +1679,7 @@ async def test_control_contacts_and_messages(
 
 
 async def test_control_tokens_settings_state_and_reset(
-    sandbox: Sandbox, sandbox_client: Client, mobiniti: MobinitiApi
+    sandbox: Sandbox, sandbox_client: Client, mobiniti: BearerApi
 ) -> None:
     issued = await control(
         sandbox_client, "POST", "/tokens", {"scopes": ["groups.view"]}
@@ -1736,7 +1734,7 @@ async def test_control_tokens_settings_state_and_reset(
 # -- machinery, demo, registration -------------------------------------------------------
 
 
-async def test_unknown_route_and_method(mobiniti: MobinitiApi) -> None:
+async def test_unknown_route_and_method(mobiniti: BearerApi) -> None:
     await assert_error(await mobiniti.request("GET", "/v1/campaigns"), 404)
     await assert_error(await mobiniti.request("GET", "/v1/nothing", token=None), 404)
     response = await mobiniti.request("POST", "/v1/messages")
@@ -1745,7 +1743,7 @@ async def test_unknown_route_and_method(mobiniti: MobinitiApi) -> None:
 
 
 async def test_faults_use_the_error_shape(
-    service: MobinitiSandbox, mobiniti: MobinitiApi
+    service: MobinitiSandbox, mobiniti: BearerApi
 ) -> None:
     service.add_fault(Fault(kind="error", status=503, path="^/v1/groups"))
     body = await assert_error(await mobiniti.request("GET", "/v1/groups"), 503)
