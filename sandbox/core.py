@@ -61,6 +61,38 @@ async def post_json(
         return None, f"{type(err).__name__}: {err}"
 
 
+class LaravelFields:
+    """Field errors as Laravel's validator words them, collected per field.
+
+    Services add their rules and a `check` that raises their 422.
+    """
+
+    # Values Laravel treats as missing besides null (its "required" rule).
+    blank_values: ClassVar[tuple[object, ...]] = ([],)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+
+    def fail(self, key: str, message: str) -> None:
+        """Add a message for a field."""
+        self.errors.setdefault(key, []).append(message)
+
+    @staticmethod
+    def label(key: str) -> str:
+        """A field as messages name it: wildcard items (ids.0) as is, others as words."""
+        return key if "." in key else key.replace("_", " ")
+
+    def present(self, key: str, *, required: bool = False) -> bool:
+        """Whether the field has a value to check; reports it when required."""
+        value = self.data.get(key)
+        if value is None or value in self.blank_values:
+            if required:
+                self.fail(key, f"The {self.label(key)} field is required.")
+            return False
+        return True
+
+
 @dataclass
 class Fault:
     """A failure injected in front of a service's handlers.

@@ -30,6 +30,7 @@ from aiohttp import web
 from .core import (
     ControlRoute,
     Handler,
+    LaravelFields,
     Route,
     ServiceError,
     ServiceSandbox,
@@ -538,29 +539,8 @@ class ValidationFailed(ServiceError):
         self.errors = dict(errors)
 
 
-class _Validator:
+class _Validator(LaravelFields):
     """Just enough of Laravel's validator for the endpoints' bodies."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self.errors: dict[str, list[str]] = {}
-
-    def fail(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, []).append(message)
-
-    @staticmethod
-    def label(key: str) -> str:
-        # Wildcard expansions (contact_ids.0) keep their name; others read as words.
-        return key if "." in key else key.replace("_", " ")
-
-    def present(self, key: str, *, required: bool = False) -> bool:
-        """Whether the field has a value to check; reports it when required."""
-        value = self.data.get(key)
-        if value is None or value == []:
-            if required:
-                self.fail(key, f"The {self.label(key)} field is required.")
-            return False
-        return True
 
     def string(self, key: str, *, required: bool = False, max_length: int = 0) -> None:
         if not self.present(key, required=required):

@@ -171,7 +171,7 @@ import math
 import re
 import secrets
 import string
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 import uuid
 
 from aiohttp import web
@@ -181,6 +181,7 @@ from .core import (
     FORM_TYPES,
     ControlRoute,
     Handler,
+    LaravelFields,
     Route,
     ServiceError,
     ServiceSandbox,
@@ -486,27 +487,10 @@ class OAuthError(ServiceError):
         self.error = error
 
 
-class _Validator:
+class _Validator(LaravelFields):
     """Field errors in Laravel's wording, raised together as one 422."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self.errors: dict[str, list[str]] = {}
-
-    def fail(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, []).append(message)
-
-    @staticmethod
-    def label(key: str) -> str:
-        return key if "." in key else key.replace("_", " ")
-
-    def present(self, key: str, *, required: bool) -> bool:
-        value = self.data.get(key)
-        if value is None or value in ("", []):
-            if required:
-                self.fail(key, f"The {self.label(key)} field is required.")
-            return False
-        return True
+    blank_values: ClassVar[tuple[object, ...]] = ("", [])
 
     def phone(self, key: str, value: object) -> bool:
         if not is_e164(value):
