@@ -59,8 +59,8 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_test_home_assistant,
 )
 
-from custom_components.commhub import PLATFORMS
-from custom_components.commhub.const import DOMAIN, EVENT_MISSED_CALL, SERVICE_HIPCALL
+from custom_components.commhub.const import DOMAIN, EVENT_MISSED_CALL
+from custom_components.commhub.providers import PROVIDERS
 from sandbox import Fault, Sandbox
 from sandbox.hipcall import SEED_TOKEN
 
@@ -133,7 +133,7 @@ def plan_calls(
 async def load_integration(hass: HomeAssistant) -> bool:
     """What the test fixtures do, then load the integration and its platforms."""
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
-    for domain in (DOMAIN, *PLATFORMS[SERVICE_HIPCALL]):
+    for domain in (DOMAIN, *PROVIDERS["hipcall"].platforms):
         if not await async_setup_component(hass, domain, {}):
             print(f"WARNING: could not set up {domain}; nothing measured")
             return False
@@ -203,7 +203,7 @@ async def run_day(
         title="Hipcall (bench)",
         unique_id="bench",
         data={
-            "service": SERVICE_HIPCALL,
+            "service": "hipcall",
             "api_token": SEED_TOKEN,
             "base_url": f"{base_url}/hipcall/api/v20211124",
         },

@@ -37,9 +37,9 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_test_home_assistant,
 )
 
-from custom_components.commhub import PLATFORMS
-from custom_components.commhub.const import DOMAIN, SERVICE_HIPMOB
-from custom_components.commhub.coordinator import HipmobCoordinator
+from custom_components.commhub.const import DOMAIN
+from custom_components.commhub.providers import PROVIDERS
+from custom_components.commhub.providers.hipmob.coordinator import HipmobCoordinator
 from sandbox import Sandbox
 from sandbox.hipmob import DEMO_USER, SEED_ACCOUNT, SEED_API_KEY, SEED_APP
 
@@ -225,7 +225,7 @@ async def bench(
     hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
     # Load the integration, its platforms and their entity components first, so
     # that the timed setup is the entry's own work, not module imports.
-    platforms = PLATFORMS[SERVICE_HIPMOB]
+    platforms = PROVIDERS["hipmob"].platforms
     for domain in (DOMAIN, *platforms):
         if not await async_setup_component(hass, domain, {}):
             print(f"WARNING: could not set up {domain}; nothing measured")

@@ -61,9 +61,9 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
     async_test_home_assistant,
 )
 
-from custom_components.commhub import PLATFORMS
-from custom_components.commhub.const import DOMAIN, SERVICE_MOBINITI
-from custom_components.commhub.mobiniti_coordinator import (
+from custom_components.commhub.const import DOMAIN
+from custom_components.commhub.providers import PROVIDERS
+from custom_components.commhub.providers.mobiniti.coordinator import (
     CONTACT_STATUSES,
     WEBHOOK_KINDS,
     MobinitiCoordinator,
@@ -280,7 +280,7 @@ async def start_home_assistant(hass: HomeAssistant) -> int | None:
         return None
     # Home Assistant serves once it has started; this one is started already.
     await hass.http.start()
-    for domain in ("webhook", DOMAIN, *PLATFORMS[SERVICE_MOBINITI]):
+    for domain in ("webhook", DOMAIN, *PROVIDERS["mobiniti"].platforms):
         if not await async_setup_component(hass, domain, {}):
             return None
     await hass.async_block_till_done()
@@ -338,7 +338,7 @@ async def bench(
         title="Mobiniti (bench)",
         unique_id="bench",
         data={
-            "service": SERVICE_MOBINITI,
+            "service": "mobiniti",
             "access_token": TOKEN,
             "base_url": f"{base_url}/mobiniti",
             "webhook_id": COMMHUB_WEBHOOK_ID,

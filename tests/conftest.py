@@ -63,7 +63,8 @@ def hipmob_entry(
     return MockConfigEntry(
         domain=DOMAIN,
         title="Hipmob Testing (femi)",
-        unique_id="femi",
+        unique_id="hipmob:femi",
+        minor_version=2,
         data={
             "service": "hipmob",
             "account": "femi",
@@ -109,7 +110,8 @@ def hipcall_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title="Hipcall (Owner)",
-        unique_id=HIPCALL_OWNER,
+        unique_id=f"hipcall:{HIPCALL_OWNER}",
+        minor_version=2,
         data={
             "service": "hipcall",
             "api_token": HIPCALL_TOKEN,
@@ -129,8 +131,9 @@ def ip1_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
     """An IP1 entry for the seeded account, following two seeded conversations."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title="IP1 SMS",
-        unique_id=IP1_ACCOUNT_ID,
+        title=f"IP1 SMS ({IP1_ACCOUNT_ID[:6]})",
+        unique_id=f"ip1:{IP1_ACCOUNT_ID}",
+        minor_version=2,
         data={
             "service": "ip1",
             "api_key": IP1_KEY,
@@ -158,8 +161,9 @@ def mobiniti_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
     """A Mobiniti entry signed in with the sandbox's personal access token."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Mobiniti",
-        unique_id=MOBINITI_ACCOUNT_ID,
+        title="Mobiniti (sandbox)",
+        unique_id=f"mobiniti:{MOBINITI_ACCOUNT_ID}",
+        minor_version=2,
         data={
             "service": "mobiniti",
             "access_token": MOBINITI_TOKEN,

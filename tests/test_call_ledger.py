@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from custom_components.commhub.api.hipcall import HipcallCall
-from custom_components.commhub.call_ledger import CallLedger
+from custom_components.commhub.providers.hipcall.ledger import CallLedger
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 23)

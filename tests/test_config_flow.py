@@ -147,14 +147,14 @@ async def test_full_flow_creates_entry_that_loads(
         "users": ["femi", "tolu"],
     }
     entry = result["result"]
-    assert entry.unique_id == "femi"
+    assert entry.unique_id == "hipmob:femi"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     polled = {(r.path, r.status) for r in sandbox.hipmob.requests}
     assert (f"/apps/{APP_2}/devices/front-desk/status", 200) in polled
 
 
-@pytest.mark.parametrize("account", ["femi", "FEMI", " Femi "])
+@pytest.mark.parametrize("account", ["femi", " femi "])
 async def test_account_already_configured(
     hass: HomeAssistant, sandbox_url: str, account: str
 ) -> None:
@@ -211,7 +211,7 @@ async def test_timeout_is_cannot_connect(
     sandbox.hipmob.add_fault(Fault(kind="timeout", delay=5, path="^/apps$"))
     url = f"{sandbox_url}/hipmob"
     with patch(
-        "custom_components.commhub.config_flow.HipmobClient",
+        "custom_components.commhub.providers.hipmob.flow.HipmobClient",
         partial(HipmobClient, timeout=0.2),
     ):
         await _fail_then_recover(
@@ -294,8 +294,8 @@ async def test_reauth(
 
     result = await entry.start_reauth_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reauth_confirm"
-    assert result["description_placeholders"]["account"] == "femi"
+    assert result["step_id"] == "reauth_hipmob"
+    assert result["description_placeholders"]["account"] == "Hipmob Testing (femi)"
     assert list(_fields(result)) == ["api_key"]
 
     result = await hass.config_entries.flow.async_configure(
@@ -332,10 +332,10 @@ async def test_reconfigure_new_url_and_key(
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_hipmob"
     assert result["description_placeholders"] == {
         "service": "Hipmob",
-        "account": "femi",
+        "account": "Hipmob Testing (femi)",
     }
     advanced = _fields(result)["advanced"][1]
     assert {str(k): k for k in advanced.schema.schema}["base_url"].default() == old_url
@@ -395,7 +395,7 @@ async def test_options_flow(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "hipmob"
     assert _default(result, "scan_interval") == 120
     assert _default(result, "devices") == [JACK]
     assert _default(result, "users") == ["tolu"]

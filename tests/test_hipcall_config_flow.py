@@ -57,7 +57,7 @@ async def test_full_flow_creates_an_entry_that_loads(
     }
     assert result["options"] == {"scan_interval": 30}
     entry = result["result"]
-    assert entry.unique_id == HIPCALL_OWNER
+    assert entry.unique_id == f"hipcall:{HIPCALL_OWNER}"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     first = sandbox.hipcall.requests[0]
@@ -128,7 +128,7 @@ async def test_reauth_with_a_new_token(
     entry = await setup_hipcall()
     sandbox.hipcall.token = NEW_TOKEN
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_hipcall"
     placeholders = result["description_placeholders"]
     assert (placeholders["service"], placeholders["account"]) == (
         "Hipcall",
@@ -171,7 +171,7 @@ async def test_reconfigure_moves_the_account_to_another_host(
     entry.add_to_hass(hass)
     sandbox.hipcall.token = NEW_TOKEN
     result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "reconfigure_hipcall"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _input(f"{sandbox_url}{API_PATH}", NEW_TOKEN)
     )

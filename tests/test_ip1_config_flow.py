@@ -84,7 +84,7 @@ async def test_full_flow_creates_an_entry_and_shows_the_webhook_urls(
         "delivery_report_url": f"{base}?kind=delivery_report",
     }
     entry = result["result"]
-    assert entry.unique_id == hashlib.sha256(IP1_KEY.encode()).hexdigest()
+    assert entry.unique_id == f"ip1:{hashlib.sha256(IP1_KEY.encode()).hexdigest()}"
     assert IP1_KEY not in entry.unique_id
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -180,7 +180,7 @@ async def test_reauth_with_a_new_key_updates_the_identity(
     entry = await setup_ip1()
     sandbox.ip1.api_keys = {NEW_KEY}
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_ip1"
     assert result["description_placeholders"]["service"] == "IP1 SMS"
     assert [str(k) for k in result["data_schema"].schema] == ["api_key"]
     result = await hass.config_entries.flow.async_configure(
@@ -192,7 +192,7 @@ async def test_reauth_with_a_new_key_updates_the_identity(
     )
     assert result["reason"] == "reauth_successful"
     assert entry.data["api_key"] == NEW_KEY
-    assert entry.unique_id == hashlib.sha256(NEW_KEY.encode()).hexdigest()
+    assert entry.unique_id == f"ip1:{hashlib.sha256(NEW_KEY.encode()).hexdigest()}"
     assert entry.data["webhook_id"] == IP1_WEBHOOK_ID
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -205,7 +205,7 @@ async def test_reauth_refuses_the_key_of_another_entry(
     entry = await setup_ip1()
     MockConfigEntry(
         domain=DOMAIN,
-        unique_id=hashlib.sha256(NEW_KEY.encode()).hexdigest(),
+        unique_id=f"ip1:{hashlib.sha256(NEW_KEY.encode()).hexdigest()}",
         data={"service": "ip1"},
     ).add_to_hass(hass)
     sandbox.ip1.api_keys.add(NEW_KEY)
@@ -214,7 +214,7 @@ async def test_reauth_refuses_the_key_of_another_entry(
         result["flow_id"], {"api_key": NEW_KEY}
     )
     assert result["errors"] == {"base": "already_configured"}
-    assert entry.unique_id == IP1_ACCOUNT_ID
+    assert entry.unique_id == f"ip1:{IP1_ACCOUNT_ID}"
 
 
 async def test_reconfigure_changes_key_and_host(
@@ -231,7 +231,7 @@ async def test_reconfigure_changes_key_and_host(
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data["base_url"] == f"{sandbox_url}/ip1"
-    assert entry.unique_id == hashlib.sha256(NEW_KEY.encode()).hexdigest()
+    assert entry.unique_id == f"ip1:{hashlib.sha256(NEW_KEY.encode()).hexdigest()}"
 
 
 async def test_options_normalise_and_validate(

@@ -15,9 +15,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.commhub import async_remove_config_entry_device
+from custom_components.commhub.actions import TargetResult
 from custom_components.commhub.api.ip1 import Ip1SentMessage
 from custom_components.commhub.const import DOMAIN
-from custom_components.commhub.services import _ip1_result
+from custom_components.commhub.providers.ip1.actions import recipient_result
 from custom_components.commhub.webhooks import redact_webhook_urls
 from sandbox import Fault, Sandbox
 
@@ -174,7 +175,7 @@ async def test_invalid_participant_is_a_repair_issue_not_a_crash(
     assert issue is not None
     assert issue.translation_placeholders == {
         "participant": "+4670",
-        "entry": "IP1 SMS",
+        "entry": entry.title,
     }
     result = await hass.config_entries.options.async_init(entry.entry_id)
     await hass.config_entries.options.async_configure(
@@ -285,5 +286,5 @@ def test_send_result_per_recipient_status(
     code: int | None, status: str, error: str | None
 ) -> None:
     """IP1 queues (1xx), sends (2xx) or refuses (4xx) each recipient's message."""
-    result = _ip1_result(Ip1SentMessage("m1", "46701234567", code))
-    assert result == {"to": "46701234567", "status": status, "id": "m1", "error": error}
+    result = recipient_result(Ip1SentMessage("m1", "46701234567", code))
+    assert result == TargetResult("46701234567", status, "m1", error)

@@ -469,7 +469,9 @@ async def test_a_flood_beyond_the_page_bound_is_logged(
     now = dt_util.utcnow()
     for i in range(150):
         sandbox.ip1.add_inbound(IP1_PARTICIPANT, f"#{i}", at=now + timedelta(seconds=i))
-    with patch("custom_components.commhub.ip1_coordinator.MAX_PAGES_PER_POLL", 1):
+    with patch(
+        "custom_components.commhub.providers.ip1.coordinator.MAX_PAGES_PER_POLL", 1
+    ):
         await next_poll(hass, freezer, 200)
     assert len(events) == 100
     assert any("more than 100 new messages" in r.getMessage() for r in caplog.records)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from custom_components.commhub.api.ip1 import Ip1Message
-from custom_components.commhub.message_ledger import (
+from custom_components.commhub.providers.ip1.ledger import (
     BASELINE_MARGIN,
     CATCH_UP_WINDOW,
     MessageLedger,

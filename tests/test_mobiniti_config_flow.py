@@ -28,7 +28,7 @@ from custom_components.commhub.api.mobiniti import (
 from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
-from .conftest import MOBINITI_TOKEN, SetupEntry, mobiniti_entry
+from .conftest import MOBINITI_TOKEN, SetupEntry
 from .helpers import call
 
 CLIENT_ID = "commhub-client"
@@ -44,12 +44,63 @@ KINDS = (
     "rejection",
 )
 EMPTY_LIST = {"data": [], "meta": {"pagination": {"total": 0, "links": {}}}}
+# The id of the (mocked) public API account's oldest message.
+FIRST_MESSAGE = "8b1e4c3a-5f0d-4e52-9c1a-2d7f6b0e9a41"
+
+
+def account_id(identity: str) -> str:
+    """A Mobiniti account id: sha256 of `message:<oldest id>` or `token:<token>`."""
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+ACCOUNT = account_id(f"message:{FIRST_MESSAGE}")
+
+
+def oldest_message(sandbox: Sandbox) -> str:
+    """The id of the sandbox account's oldest message (seeded: there are some)."""
+    messages = sandbox.mobiniti.messages.values()
+    assert messages
+    return min(messages, key=lambda m: (m.created_at, m.seq)).id
 
 
 def mock_api(aioclient_mock: AiohttpClientMocker) -> None:
-    """The public API, answering the token checks (flow: messages, setup: contacts)."""
-    for resource in ("messages", "contacts"):
-        aioclient_mock.get(f"{API}/v1/{resource}", json=EMPTY_LIST)
+    """The public API, answering the token checks (flow: messages, setup: contacts).
+
+    The account's oldest message is `FIRST_MESSAGE`.
+    """
+    messages = {
+        "data": [{"id": FIRST_MESSAGE, "message": "Hello"}],
+        "meta": {"pagination": {"total": 7, "links": {}}},
+    }
+    aioclient_mock.get(f"{API}/v1/messages", json=messages)
+    aioclient_mock.get(f"{API}/v1/contacts", json=EMPTY_LIST)
+
+
+def oauth_entry() -> MockConfigEntry:
+    """An entry signed in with Application Credentials to the mocked account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Mobiniti ({ACCOUNT[:6]})",
+        unique_id=f"mobiniti:{ACCOUNT}",
+        minor_version=2,
+        data={
+            "service": "mobiniti",
+            "auth_implementation": "mobiniti",
+            "token": {"access_token": "old", "expires_at": 0, "expires_in": 0},
+            "webhook_id": "hook",
+            "cloudhook": False,
+        },
+        options={"scan_interval": 60, "polling": False},
+    )
+
+
+def placeholders(result: dict[str, Any]) -> dict[str, str]:
+    """The placeholders CommHub gives a reauth or reconfigure form.
+
+    (Home Assistant adds the entry's title as `name` to those of a reauth.)
+    """
+    given = result["description_placeholders"]
+    return {key: given[key] for key in given if key != "name"}
 
 
 async def _menu(hass: HomeAssistant, choice: str) -> dict[str, Any]:
@@ -127,7 +178,12 @@ async def test_oauth_flow_creates_an_entry(
     assert data["token"]["access_token"] == "oauth-access-token"
     assert "base_url" not in data
     entry = result["result"]
-    assert entry.unique_id == hashlib.sha256(b"oauth-access-token").hexdigest()
+    # Known by its oldest message, which every token of the account sees alike.
+    assert entry.unique_id == f"mobiniti:{ACCOUNT}"
+    assert entry.title == f"Mobiniti ({ACCOUNT[:6]})"
+    lookups = [c for c in aioclient_mock.mock_calls if c[1].path == "/v1/messages"]
+    assert [dict(c[1].query) for c in lookups] == [{"sort": "created_at", "limit": "1"}]
+    assert lookups[0][3]["Authorization"] == "Bearer oauth-access-token"
     base = f"https://ha.example.com/api/webhook/{data['webhook_id']}"
     assert result["description_placeholders"] == {
         f"{kind}_url": f"{base}?kind={kind}" for kind in KINDS
@@ -167,24 +223,13 @@ async def test_oauth_reauth_and_reconfigure_sign_in_again(
     hass_client_no_auth: ClientSessionGenerator,
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
-    """Both go through Mobiniti's sign-in again and keep the entry."""
+    """Both go through Mobiniti's sign-in again and keep the entry (and its id)."""
     mock_api(aioclient_mock)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Mobiniti",
-        unique_id="old",
-        data={
-            "service": "mobiniti",
-            "auth_implementation": "mobiniti",
-            "token": {"access_token": "old", "expires_at": 0, "expires_in": 0},
-            "webhook_id": "hook",
-            "cloudhook": False,
-        },
-        options={"scan_interval": 60, "polling": False},
-    )
+    entry = oauth_entry()
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
-    assert result["step_id"] == "reauth_confirm"
+    assert result["step_id"] == "reauth_mobiniti_oauth"
+    assert placeholders(result) == {"service": "Mobiniti", "account": entry.title}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     result = await _authorize(
         hass, hass_client_no_auth, aioclient_mock, result, "renewed"
@@ -192,6 +237,7 @@ async def test_oauth_reauth_and_reconfigure_sign_in_again(
     assert result["reason"] == "reauth_successful"
     assert entry.data["token"]["access_token"] == "renewed"
     assert entry.data["webhook_id"] == "hook"
+    assert entry.unique_id == f"mobiniti:{ACCOUNT}"
     await hass.async_block_till_done()
     aioclient_mock.clear_requests()
     mock_api(aioclient_mock)
@@ -200,13 +246,61 @@ async def test_oauth_reauth_and_reconfigure_sign_in_again(
         hass, hass_client_no_auth, aioclient_mock, result, "again"
     )
     assert result["reason"] == "reconfigure_successful"
-    assert entry.unique_id == hashlib.sha256(b"again").hexdigest()
+    assert entry.data["token"]["access_token"] == "again"
+    # A new token of the same account: the same oldest message, the same id.
+    assert entry.unique_id == f"mobiniti:{ACCOUNT}"
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_oauth_reauth_refuses_the_account_of_another_entry(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Signing in again as an account another entry has: aborted, nothing moves."""
+    other = account_id("message:0b7c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4")
+    taken = oauth_entry()
+    taken.add_to_hass(hass)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Mobiniti ({other[:6]})",
+        unique_id=f"mobiniti:{other}",
+        minor_version=2,
+        data={**taken.data, "webhook_id": "hook-2"},
+        options=dict(taken.options),
+    )
+    entry.add_to_hass(hass)
+    mock_api(aioclient_mock)  # the new token reaches the account `taken` has
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _authorize(
+        hass, hass_client_no_auth, aioclient_mock, result, "taken-account"
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.unique_id == f"mobiniti:{other}"
+    assert entry.data["token"]["access_token"] == "old"
+
+
+async def _token_sign_in(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str, token: str
+) -> dict[str, Any]:
+    """Add the sandbox account with a personal access token (the whole flow).
+
+    The sandbox's 1 request/s per route is off: sign-ins follow each other.
+    """
+    sandbox.mobiniti.rate_limit_enabled = False
+    result = await _menu(hass, "mobiniti_token")
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"access_token": token, "advanced": {"base_url": f"{sandbox_url}/mobiniti"}},
+    )
 
 
 async def test_token_flow_creates_an_entry(
     hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
 ) -> None:
-    """A personal access token, checked with GET /v1/messages?limit=1."""
+    """A personal access token, checked with its account's oldest message."""
     result = await _menu(hass, "mobiniti_token")
     assert result["step_id"] == "mobiniti_token"
     fields = {str(k): k for k in result["data_schema"].schema}
@@ -222,13 +316,26 @@ async def test_token_flow_creates_an_entry(
     assert result["data"]["access_token"] == MOBINITI_TOKEN
     assert result["data"]["base_url"] == f"{sandbox_url}/mobiniti"
     assert result["options"] == {"scan_interval": 60, "polling": False}
-    assert (
-        result["result"].unique_id
-        == hashlib.sha256(MOBINITI_TOKEN.encode()).hexdigest()
-    )
+    account = account_id(f"message:{oldest_message(sandbox)}")
+    assert result["result"].unique_id == f"mobiniti:{account}"
+    assert result["title"] == f"Mobiniti ({account[:6]})"
     first = sandbox.mobiniti.requests[0]
     assert (first.method, first.path) == ("GET", "/v1/messages")
+    assert dict(first.query) == {"sort": "created_at", "limit": "1"}
     assert first.headers["Authorization"] == f"Bearer {MOBINITI_TOKEN}"
+
+
+async def test_an_account_without_messages_is_known_by_its_token(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """No message yet: a hash of the token (never the token itself)."""
+    sandbox.mobiniti.messages.clear()
+    result = await _token_sign_in(hass, sandbox, sandbox_url, MOBINITI_TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    account = account_id(f"token:{MOBINITI_TOKEN}")
+    assert result["result"].unique_id == f"mobiniti:{account}"
+    assert result["title"] == f"Mobiniti ({account[:6]})"
+    assert MOBINITI_TOKEN not in result["result"].unique_id
 
 
 @pytest.mark.parametrize(
@@ -259,18 +366,57 @@ async def test_token_flow_errors(
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
-async def test_same_token_twice_aborts(hass: HomeAssistant, sandbox_url: str) -> None:
-    """One entry per token."""
-    mobiniti_entry(sandbox_url).add_to_hass(hass)
-    result = await _menu(hass, "mobiniti_token")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            "access_token": MOBINITI_TOKEN,
-            "advanced": {"base_url": f"{sandbox_url}/mobiniti"},
-        },
-    )
+async def test_same_token_twice_aborts(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """One entry per account: the same token again is the same account."""
+    result = await _token_sign_in(hass, sandbox, sandbox_url, MOBINITI_TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await _token_sign_in(hass, sandbox, sandbox_url, MOBINITI_TOKEN)
+    assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_a_second_sign_in_of_the_account_aborts_with_a_new_token(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """Each sign-in mints a new token; the account is still added only once."""
+    result = await _token_sign_in(hass, sandbox, sandbox_url, MOBINITI_TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    other = sandbox.mobiniti.issue_token()["access_token"]
+    assert other != MOBINITI_TOKEN
+    result = await _token_sign_in(hass, sandbox, sandbox_url, other)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert hass.config_entries.async_entries(DOMAIN) == [entry]
+    assert entry.data["access_token"] == MOBINITI_TOKEN
+
+
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_a_second_oauth_sign_in_of_the_account_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Authorizing the same account again (a new token) adds no second entry."""
+    mock_api(aioclient_mock)
+    result = await _menu(hass, "mobiniti_oauth")
+    result = await _authorize(
+        hass, hass_client_no_auth, aioclient_mock, result, "first-token"
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    await hass.async_block_till_done()
+    result = await _menu(hass, "mobiniti_oauth")
+    result = await _authorize(
+        hass, hass_client_no_auth, aioclient_mock, result, "second-token"
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert hass.config_entries.async_entries(DOMAIN) == [entry]
+    assert entry.data["token"]["access_token"] == "first-token"
 
 
 async def test_token_reauth_and_reconfigure(
@@ -278,9 +424,12 @@ async def test_token_reauth_and_reconfigure(
 ) -> None:
     """A new token replaces the revoked one; reconfigure can move the base URL."""
     entry = await setup_mobiniti()
+    account = f"mobiniti:{account_id(f'message:{oldest_message(sandbox)}')}"
     new = sandbox.mobiniti.issue_token()["access_token"]
     sandbox.mobiniti.revoke_token(MOBINITI_TOKEN)
     result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_mobiniti"
+    assert placeholders(result) == {"service": "Mobiniti", "account": entry.title}
     assert [str(k) for k in result["data_schema"].schema] == ["access_token"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"access_token": MOBINITI_TOKEN}
@@ -291,14 +440,53 @@ async def test_token_reauth_and_reconfigure(
     )
     assert result["reason"] == "reauth_successful"
     assert entry.data["access_token"] == new
-    assert entry.unique_id == hashlib.sha256(new.encode()).hexdigest()
+    assert entry.unique_id == account
     await hass.async_block_till_done()
+    newer = sandbox.mobiniti.issue_token()["access_token"]
     result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure_mobiniti"
+    assert placeholders(result) == {"service": "Mobiniti", "account": entry.title}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"access_token": new, "advanced": {"base_url": f"{sandbox_url}/mobiniti"}},
+        {"access_token": newer, "advanced": {"base_url": f"{sandbox_url}/mobiniti"}},
     )
     assert result["reason"] == "reconfigure_successful"
+    assert entry.data["access_token"] == newer
+    # Another token of the same account keeps the entry's id.
+    assert entry.unique_id == account
+
+
+async def test_token_reauth_refuses_the_account_of_another_entry(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """A token whose account another entry has: an error on the form, no change."""
+    result = await _token_sign_in(hass, sandbox, sandbox_url, MOBINITI_TOKEN)
+    taken = result["result"]
+    await hass.async_block_till_done()
+    other = account_id("message:0b7c9d1e-2f3a-4b5c-8d6e-7f8091a2b3c4")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Mobiniti ({other[:6]})",
+        unique_id=f"mobiniti:{other}",
+        minor_version=2,
+        data={**taken.data, "access_token": "revoked", "webhook_id": "hook-2"},
+        options=dict(taken.options),
+    )
+    entry.add_to_hass(hass)
+    new = sandbox.mobiniti.issue_token()["access_token"]
+    for start in (entry.start_reauth_flow, entry.start_reconfigure_flow):
+        result = await start(hass)
+        user_input: dict[str, Any] = {"access_token": new}
+        if result["step_id"] == "reconfigure_mobiniti":
+            user_input["advanced"] = {"base_url": f"{sandbox_url}/mobiniti"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": "already_configured"}
+        assert entry.unique_id == f"mobiniti:{other}"
+        assert entry.data["access_token"] == "revoked"
+        hass.config_entries.flow.async_abort(result["flow_id"])
 
 
 async def test_options_turn_on_polling(
@@ -307,6 +495,7 @@ async def test_options_turn_on_polling(
     """The polling fallback and its interval (60-3600 s)."""
     entry = await setup_mobiniti()
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "mobiniti"
     assert [str(k) for k in result["data_schema"].schema] == [
         "scan_interval",
         "polling",
@@ -340,8 +529,9 @@ async def test_a_refused_token_refresh_asks_for_reauth(
     }
     entry = MockConfigEntry(
         domain=DOMAIN,
-        title="Mobiniti",
-        unique_id="old",
+        title=f"Mobiniti ({ACCOUNT[:6]})",
+        unique_id=f"mobiniti:{ACCOUNT}",
+        minor_version=2,
         data={
             "service": "mobiniti",
             "auth_implementation": "mobiniti",

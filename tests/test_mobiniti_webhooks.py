@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -22,8 +23,9 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.commhub.mobiniti_coordinator import WEBHOOK_KINDS
-from custom_components.commhub.mobiniti_ledger import EventLedger
+from custom_components.commhub.const import DOMAIN
+from custom_components.commhub.providers.mobiniti.coordinator import WEBHOOK_KINDS
+from custom_components.commhub.providers.mobiniti.ledger import EventLedger
 from sandbox import Sandbox
 
 from .conftest import MOBINITI_TOKEN, MOBINITI_WEBHOOK_ID, SetupEntry
@@ -33,6 +35,8 @@ WEBHOOK = f"/api/webhook/{MOBINITI_WEBHOOK_ID}"
 JANE = "+12025550101"
 LEE = "+12025550105"
 MARIA = "+12025550104"
+# Kinds that can arrive by the hundred: their event entities start disabled.
+NOISY_KINDS = ("delivery_report", "contact_status", "bounce", "rejection")
 
 
 async def webhook_url(hass_client_no_auth: ClientSessionGenerator, kind: str) -> str:
@@ -54,6 +58,28 @@ def entity_state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> Any:
     """State of an account-level Mobiniti entity."""
     platform = "sensor" if key == "unsubscribes_today" else "event"
     return state_of(hass, platform, f"mobiniti_{entry.entry_id}_{key}")
+
+
+def event_entity_id(hass: HomeAssistant, entry: MockConfigEntry, kind: str) -> str:
+    """The registry's entity id of a kind's event entity."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "event", DOMAIN, f"mobiniti_{entry.entry_id}_{kind}"
+    )
+    assert entity_id, f"no event entity for {kind}"
+    return entity_id
+
+
+async def enable_events(
+    hass: HomeAssistant, entry: MockConfigEntry, *kinds: str
+) -> None:
+    """Enable the event entities of these kinds (as a user would) and reload."""
+    registry = er.async_get(hass)
+    for kind in kinds:
+        registry.async_update_entity(
+            event_entity_id(hass, entry, kind), disabled_by=None
+        )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_unsubscribe_fires_once_with_the_contract_data(
@@ -128,6 +154,8 @@ async def test_each_kind_is_its_event(
 ) -> None:
     """Each webhook kind fires its bus event and triggers its event entity."""
     entry = await setup_mobiniti()
+    if kind in NOISY_KINDS:
+        await enable_events(hass, entry, kind)
     events = async_capture_events(hass, f"commhub_{kind}")
     make(sandbox)
     url = await webhook_url(hass_client_no_auth, kind)
@@ -141,6 +169,46 @@ async def test_each_kind_is_its_event(
     expected_type = expected.get("status", kind) if kind == "contact_status" else kind
     assert state.attributes["event_type"] == expected_type
     assert entity_state(hass, entry, "unsubscribes_today").state == "0"
+
+
+async def test_noisy_kinds_are_disabled_by_default_and_still_fire(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """Reports, statuses, bounces, rejections: no entity unless enabled; events."""
+    entry = await setup_mobiniti()
+    registry = er.async_get(hass)
+    for kind in WEBHOOK_KINDS:
+        registered = registry.async_get(event_entity_id(hass, entry, kind))
+        assert registered is not None
+        if kind in NOISY_KINDS:
+            assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION, kind
+            assert hass.states.get(registered.entity_id) is None, kind
+        else:
+            assert registered.disabled_by is None, kind
+            assert hass.states.get(registered.entity_id) is not None, kind
+    assert {kind for kind in WEBHOOK_KINDS if kind not in NOISY_KINDS} == {
+        "unsubscribe",
+        "inbound_message",
+    }
+    makers = {
+        "delivery_report": lambda: sandbox.mobiniti.send_message(LEE, "hello"),
+        "contact_status": lambda: sandbox.mobiniti.set_contact_status(
+            JANE, "suspended"
+        ),
+        "bounce": lambda: sandbox.mobiniti.add_bounce(MARIA),
+        "rejection": lambda: sandbox.mobiniti.add_rejection("Sale today!"),
+    }
+    for kind, make in makers.items():
+        events = async_capture_events(hass, f"commhub_{kind}")
+        make()
+        url = await webhook_url(hass_client_no_auth, kind)
+        assert await deliver(sandbox, hass, url, kind) == 200, kind
+        assert len(events) == 1, kind
+        assert events[0].data["config_entry_id"] == entry.entry_id
+        assert hass.states.get(event_entity_id(hass, entry, kind)) is None, kind
 
 
 async def test_delivery_report_carries_statuses_and_messages(

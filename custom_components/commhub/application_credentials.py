@@ -1,21 +1,25 @@
-"""Application Credentials: Mobiniti's OAuth 2.0 authorization code flow."""
+"""Application Credentials: the OAuth2 endpoints of the provider that uses them."""
 
 from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
 
-from .api.mobiniti import OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL
+from .providers import oauth_provider
 
 
 async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationServer:
-    """Mobiniti's authorize and token endpoints (the public ones, always)."""
+    """The provider's authorize and token endpoints (the public ones, always)."""
+    oauth = oauth_provider().flow.oauth
+    assert oauth is not None
     return AuthorizationServer(
-        authorize_url=OAUTH_AUTHORIZE_URL, token_url=OAUTH_TOKEN_URL
+        authorize_url=oauth.authorize_url, token_url=oauth.token_url
     )
 
 
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
-    """Where Mobiniti users create the application."""
+    """Where the provider's users create the application."""
+    oauth = oauth_provider().flow.oauth
+    assert oauth is not None
     return {
-        "more_info_url": "https://app.mobiniti.com",
+        "more_info_url": oauth.more_info_url,
         "redirect_url": "https://my.home-assistant.io/redirect/oauth",
     }

@@ -1,42 +1,40 @@
-"""Binary sensors: whether a tracked Hipmob device is online."""
+"""Binary sensors: whatever the entry's provider describes."""
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorEntity,
-    BinarySensorEntityDescription,
-)
-from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import HipmobConfigEntry
-from .entity import HipmobDeviceEntity
+from .coordinator import CommHubConfigEntry
+from .descriptions import CommHubBinarySensorDescription
+from .entity import CommHubEntity, async_add_entity_groups
+from .providers import provider_of
 
 PARALLEL_UPDATES = 0
-
-ONLINE = BinarySensorEntityDescription(
-    key="online",
-    translation_key="online",
-    device_class=BinarySensorDeviceClass.CONNECTIVITY,
-)
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HipmobConfigEntry,
+    entry: CommHubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One online sensor per tracked device."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        HipmobOnlineSensor(coordinator, ONLINE, device_id)
-        for device_id in coordinator.device_ids
+    """The binary sensors of the entry's provider."""
+    async_add_entity_groups(
+        entry,
+        provider_of(entry).entities[Platform.BINARY_SENSOR],
+        CommHubBinarySensor,
+        async_add_entities,
     )
 
 
-class HipmobOnlineSensor(HipmobDeviceEntity, BinarySensorEntity):
-    """On while the device is connected to Hipmob."""
+class CommHubBinarySensor(CommHubEntity[Any], BinarySensorEntity):
+    """A binary sensor whose state its description computes."""
+
+    entity_description: CommHubBinarySensorDescription
 
     @property
     def is_on(self) -> bool | None:
-        """Whether the device is online."""
-        return self.tracked.online
+        """Whether it is on, from the latest data."""
+        return self.entity_description.is_on_fn(self.coordinator, self.item)

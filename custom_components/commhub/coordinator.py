@@ -1,157 +1,168 @@
-"""Polling coordinators: one per config entry."""
+"""The coordinator every provider's coordinator builds on: one per config entry."""
 
 import asyncio
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import override
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL
+from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
-from .api import CommHubApiError, CommHubNotFoundError
-from .api.hipmob import HIPMOB_API_URL, HipmobClient, HipmobDevice, HipmobUser
-from .const import (
-    CONF_ACCOUNT,
-    CONF_APP,
-    CONF_BASE_URL,
-    CONF_DEVICES,
-    CONF_USERS,
-    DEFAULT_HIPMOB_SCAN_INTERVAL,
-    DOMAIN,
-    LOGGER,
-)
+from .api import CommHubApiError
+from .api.records import MalformedRecord
+from .const import DOMAIN, LOGGER
 from .errors import update_failed
+from .issues import delete_payment_issue
 
-type HipmobConfigEntry = ConfigEntry[HipmobCoordinator]
-
-
-def scan_interval(entry: ConfigEntry, default: timedelta) -> timedelta:
-    """The entry's poll interval from its options, else the service's default."""
-    seconds = entry.options.get(CONF_SCAN_INTERVAL)
-    return timedelta(seconds=seconds) if seconds else default
+type CommHubConfigEntry = ConfigEntry[CommHubCoordinator[Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class TrackedDevice:
-    """What one poll learned about a tracked device."""
-
-    details: HipmobDevice | None  # None: the device has never connected
-    online: bool | None = None
-    pending_messages: int | None = None
+def scan_interval(entry: ConfigEntry, default: int) -> timedelta:
+    """The entry's poll interval from its options, else the provider's default."""
+    return timedelta(seconds=entry.options.get(CONF_SCAN_INTERVAL) or default)
 
 
-@dataclass(frozen=True, slots=True)
-class HipmobData:
-    """One poll of a Hipmob account."""
+class CommHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Polls one account; client errors become Home Assistant's in one place.
 
-    devices: dict[str, TrackedDevice] = field(default_factory=dict)
-    users: dict[str, HipmobUser | None] = field(default_factory=dict)
+    Subclasses implement `_async_poll` and raise the client's errors.
+    """
 
+    # Warnings about malformed records name the provider.
+    provider_name: ClassVar[str]
 
-class HipmobCoordinator(DataUpdateCoordinator[HipmobData]):
-    """Polls device status, pending messages and user availability."""
-
-    config_entry: HipmobConfigEntry
-
-    def __init__(self, hass: HomeAssistant, entry: HipmobConfigEntry) -> None:
-        """Create the client for the entry's account."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        update_interval: timedelta | None,
+    ) -> None:
+        """Name the coordinator after the entry."""
         super().__init__(
             hass,
             LOGGER,
             name=f"{DOMAIN} {entry.title}",
             config_entry=entry,
-            update_interval=scan_interval(entry, DEFAULT_HIPMOB_SCAN_INTERVAL),
-        )
-        self.client = HipmobClient(
-            async_get_clientsession(hass),
-            entry.data[CONF_ACCOUNT],
-            entry.data[CONF_API_KEY],
-            entry.data.get(CONF_BASE_URL, HIPMOB_API_URL),
-        )
-        self.app: str = entry.data[CONF_APP]
-        self.account: str = entry.data[CONF_ACCOUNT]
-        # The options flow owns these lists; the first step's choices seed them.
-        self.device_ids: list[str] = list(
-            entry.options.get(CONF_DEVICES, entry.data.get(CONF_DEVICES, []))
-        )
-        self.usernames: list[str] = list(
-            entry.options.get(CONF_USERS, entry.data.get(CONF_USERS, []))
+            update_interval=update_interval,
         )
         # The account's own registry device, which the others hang off.
         self.service_device_id = ""
+        # When the current run of successful polls began; None after an outage.
+        self._healthy_since: datetime | None = None
+        self._warned: set[str] = set()
 
-    @property
-    def polled_users(self) -> list[str]:
-        """Watched users plus the account's own user (for the select)."""
-        return list(dict.fromkeys([*self.usernames, self.account]))
+    async def _async_poll(self) -> DataT:
+        """One poll of the account (raises `CommHubApiError`)."""
+        raise NotImplementedError
 
     @override
-    async def _async_update_data(self) -> HipmobData:
+    async def _async_update_data(self) -> DataT:
+        started = dt_util.utcnow()
+        assert self.config_entry is not None
         try:
-            # One concurrent round for everything; the client bounds the parallelism.
-            devices, users = await asyncio.gather(
-                asyncio.gather(*(self._poll_device(d) for d in self.device_ids)),
-                asyncio.gather(*(self._poll_user(u) for u in self.polled_users)),
-            )
+            data = await self._async_poll()
         except CommHubApiError as err:
+            self._healthy_since = None
             raise update_failed(self.hass, self.config_entry, err) from err
-        ir.async_delete_issue(
-            self.hass, DOMAIN, f"payment_required_{self.config_entry.entry_id}"
-        )
-        data = HipmobData(
-            devices=dict(zip(self.device_ids, devices, strict=True)),
-            users=dict(zip(self.polled_users, users, strict=True)),
-        )
-        self._update_unknown_device_issues(data)
+        delete_payment_issue(self.hass, self.config_entry)
+        if self._healthy_since is None:
+            self._healthy_since = started
         return data
 
-    async def _poll_device(self, device_id: str) -> TrackedDevice:
-        previous = self.data.devices.get(device_id) if self.data else None
-        details = previous.details if previous else None
-        if details is None:
-            # Details never change; ask once, and again only while it is unknown.
-            details = await self.client.get_device(self.app, device_id)
-            if details is None:
-                return TrackedDevice(details=None)
-        online, pending = await asyncio.gather(
-            self.client.device_online(self.app, device_id),
-            self.client.pending_messages(self.app, device_id),
+    def is_catch_up(self, at: datetime | None) -> bool:
+        """Whether something that happened `at` is reported late (after an outage)."""
+        return self._healthy_since is None or (
+            at is not None and at < self._healthy_since
         )
-        return TrackedDevice(details, online=online, pending_messages=pending)
 
-    async def _poll_user(self, username: str) -> HipmobUser | None:
+    def _warn_malformed(self, kind: str, records: Sequence[MalformedRecord]) -> None:
+        """One warning per record and field, without the record's content."""
+        for record in records:
+            key = f"{kind}:{record.identity}:{record.field}"
+            if key not in self._warned:
+                self._warned.add(key)
+                LOGGER.warning(
+                    "Skipping a %s %s record whose %r field is missing or of the "
+                    "wrong type",
+                    self.provider_name,
+                    kind,
+                    record.field,
+                )
+
+
+class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
+    """A coordinator that remembers what it reported, in a Store."""
+
+    # The Store is `commhub.<store_name>.<entry id>`.
+    store_name: ClassVar[str]
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        update_interval: timedelta | None,
+    ) -> None:
+        """Open the entry's Store."""
+        super().__init__(hass, entry, update_interval)
+        self._store = self.ledger_store(hass, entry)
+        self._writing = False
+        self._next_write: asyncio.Future[None] | None = None
+
+    @classmethod
+    def ledger_store(
+        cls, hass: HomeAssistant, entry: ConfigEntry[Any]
+    ) -> Store[dict[str, Any]]:
+        """The entry's Store."""
+        return Store(hass, 1, f"{DOMAIN}.{cls.store_name}.{entry.entry_id}")
+
+    @classmethod
+    async def async_remove_store(
+        cls, hass: HomeAssistant, entry: ConfigEntry[Any]
+    ) -> None:
+        """Forget a removed entry's position."""
+        await cls.ledger_store(hass, entry).async_remove()
+
+    def _position(self) -> dict[str, Any]:
+        """What the Store holds (the ledger's JSON form)."""
+        raise NotImplementedError
+
+    async def _save_position(self) -> None:
+        """Write the position before anything is fired; raises if it failed.
+
+        Callers that arrive during a write share the next one, which includes what
+        they recorded: a burst of webhook deliveries costs a few writes, not one
+        each, and every caller still returns only once its record is on disk.
+        """
+        if not self._writing:
+            self._writing = True
+            try:
+                await self._store.async_save(self._position())
+            finally:
+                self._start_next_write()
+            return
+        if self._next_write is None:
+            self._next_write = self.hass.loop.create_future()
+        await self._next_write
+
+    def _start_next_write(self) -> None:
+        waiting, self._next_write = self._next_write, None
+        if waiting is None:
+            self._writing = False
+            return
+        self.hass.async_create_background_task(
+            self._write_for(waiting), f"{DOMAIN} save {self.name}"
+        )
+
+    async def _write_for(self, waiting: asyncio.Future[None]) -> None:
         try:
-            return await self.client.get_user(username)
-        except CommHubNotFoundError:
-            return None
-
-    def _update_unknown_device_issues(self, data: HipmobData) -> None:
-        for device_id, tracked in data.devices.items():
-            issue_id = f"device_not_found_{self.config_entry.entry_id}_{device_id}"
-            if tracked.details is not None:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-                continue
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=True,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="device_not_found",
-                translation_placeholders={
-                    "device": device_id,
-                    "entry": self.config_entry.title,
-                },
-                data={"entry_id": self.config_entry.entry_id, "device": device_id},
-            )
-
-    def set_user_status(self, username: str, status: str) -> None:
-        """Record a status we just set, without waiting for the next poll."""
-        user = self.data.users.get(username)
-        if user is not None:
-            users = {**self.data.users, username: replace(user, status=status)}
-            self.async_set_updated_data(replace(self.data, users=users))
+            await self._store.async_save(self._position())
+        except Exception as err:
+            waiting.set_exception(err)
+        else:
+            waiting.set_result(None)
+        finally:
+            self._start_next_write()

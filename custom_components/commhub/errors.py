@@ -7,7 +7,6 @@ from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
 )
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .api import (
@@ -19,18 +18,7 @@ from .api import (
     CommHubRequestError,
 )
 from .const import DOMAIN
-
-
-def _create_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        f"payment_required_{entry.entry_id}",
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key="payment_required",
-        translation_placeholders={"entry": entry.title},
-    )
+from .issues import create_payment_issue
 
 
 def _translated[E: HomeAssistantError](
@@ -64,7 +52,7 @@ def update_failed(
             translation_domain=DOMAIN, translation_key="auth_failed"
         )
     if isinstance(err, CommHubPaymentRequiredError):
-        _create_payment_issue(hass, entry)
+        create_payment_issue(hass, entry)
     retry_after = err.retry_after if isinstance(err, CommHubRateLimitedError) else None
     return _translated(UpdateFailed, err, retry_after=retry_after)
 
@@ -85,7 +73,7 @@ def action_failed(
             translation_domain=DOMAIN, translation_key="auth_failed"
         )
     if isinstance(err, CommHubPaymentRequiredError):
-        _create_payment_issue(hass, entry)
+        create_payment_issue(hass, entry)
     if isinstance(err, CommHubRequestError) and err.status in input_statuses:
         # The service checked the fields and named what is wrong: bad input.
         return ServiceValidationError(

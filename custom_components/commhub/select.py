@@ -1,49 +1,52 @@
-"""Select: the account's own availability, settable from Home Assistant."""
+"""Selects: whatever the entry's provider describes (e.g. one's own availability)."""
 
-from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from typing import Any
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CommHubApiError
-from .api.hipmob import USER_STATUSES
-from .coordinator import HipmobConfigEntry
-from .entity import HipmobUserEntity
+from .coordinator import CommHubConfigEntry
+from .descriptions import CommHubSelectDescription
+from .entity import CommHubEntity, async_add_entity_groups
 from .errors import action_failed
+from .providers import provider_of
 
 PARALLEL_UPDATES = 1
-
-OWN_AVAILABILITY = SelectEntityDescription(
-    key="availability_select",
-    translation_key="availability",
-    options=list(USER_STATUSES),
-)
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: HipmobConfigEntry,
+    entry: CommHubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The availability select of the account's own user."""
-    coordinator = entry.runtime_data
-    async_add_entities(
-        [HipmobAvailabilitySelect(coordinator, OWN_AVAILABILITY, coordinator.account)]
+    """The selects of the entry's provider."""
+    async_add_entity_groups(
+        entry,
+        provider_of(entry).entities[Platform.SELECT],
+        CommHubSelect,
+        async_add_entities,
     )
 
 
-class HipmobAvailabilitySelect(HipmobUserEntity, SelectEntity):
-    """The account user's availability."""
+class CommHubSelect(CommHubEntity[Any], SelectEntity):
+    """A select whose option its description reads and sets."""
+
+    entity_description: CommHubSelectDescription
 
     @property
     def current_option(self) -> str | None:
-        """The status as last polled or set."""
-        status = self.user_status
-        return status if status in USER_STATUSES else None
+        """The option as last polled or set."""
+        option = self.entity_description.current_fn(self.coordinator, self.item)
+        return option if option in self.options else None
 
     async def async_select_option(self, option: str) -> None:
-        """Post the new status to Hipmob."""
+        """Send the choice to the service."""
         try:
-            await self.coordinator.client.set_user_status(self.username, option)
+            await self.entity_description.select_fn(self.coordinator, self.item, option)
         except CommHubApiError as err:
-            raise action_failed(self.hass, self.coordinator.config_entry, err) from err
-        self.coordinator.set_user_status(self.username, option)
+            entry = self.coordinator.config_entry
+            assert entry is not None
+            raise action_failed(self.hass, entry, err) from err

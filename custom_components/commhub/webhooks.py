@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +17,8 @@ from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 
 # A webhook delivery is one small JSON object; anything bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
+# A JSON escape of a UTF-16 surrogate: only these can decode to a lone one.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 REDACTED = "**REDACTED**"
 
 type KindHandler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -111,7 +114,17 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
         raise InvalidPayloadError("the body is not JSON") from err
     if not isinstance(payload, dict):
         raise InvalidPayloadError("the body is not a JSON object")
+    if SURROGATE_ESCAPE.search(body):
+        _refuse_lone_surrogates(payload)
     return payload
+
+
+def _refuse_lone_surrogates(payload: dict[str, Any]) -> None:
+    """Valid JSON may escape half a character; no text of a service does."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode()
+    except UnicodeEncodeError as err:
+        raise InvalidPayloadError("the body is not valid Unicode text") from err
 
 
 def register_entry_webhook(

@@ -3,13 +3,14 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import aiohttp
 
-from .errors import CommHubNotFoundError, CommHubResponseError
+from .errors import CommHubNotFoundError, CommHubRequestError, CommHubResponseError
 from .http import HttpClient, RawResponse
 from .records import (
     MalformedRecordError,
@@ -22,6 +23,8 @@ from .records import (
 
 IP1_API_URL = "https://api.ip1sms.com"
 # The API's largest page; a conversation rarely grows more than this between polls.
+# A number to ask about when no participant is followed (to prove the key).
+PROBE_PARTICIPANT = "46700000000"
 PAGE_LIMIT = 100
 MAX_BODY_LENGTH = 2000
 SENDER_RE = re.compile(r"[A-Za-z0-9]{3,11}|[0-9]{1,15}")
@@ -226,6 +229,17 @@ class Ip1Client(HttpClient):
         if next_start is not None and next_start <= start:
             raise CommHubResponseError("Link rel=next goes backwards")
         return Page(items, malformed, next_start)
+
+    async def check_key(self) -> None:
+        """Prove the key without a followed participant: any answer but 401 does.
+
+        A number nobody follows is asked for; its 404 (no messages) is an answer.
+        """
+        try:
+            await self.conversation_page(PROBE_PARTICIPANT, limit=1)
+        except CommHubRequestError as err:
+            if err.status != HTTPStatus.BAD_REQUEST:
+                raise
 
     async def send_batch(
         self,

@@ -390,6 +390,20 @@ class MobinitiClient(HttpClient):
         """Prove the token with a cheap GET its scopes allow (one record)."""
         await self.request("GET", f"/v1/{resource}", params={"limit": 1})
 
+    async def oldest_message_id(self) -> str | None:
+        """The account's first message: it identifies the account to every token.
+
+        Also proves the token (a cheap GET its scopes allow). None when the
+        account has no message yet.
+        """
+        response = await self.request(
+            "GET", "/v1/messages", params={"sort": "created_at", "limit": 1}
+        )
+        records = response.json_object().get("data")
+        first = records[0] if isinstance(records, list) and records else None
+        message_id = first.get("id") if isinstance(first, dict) else None
+        return message_id if isinstance(message_id, str) and message_id else None
+
     async def incoming_messages(
         self, since: datetime, page: int = 1
     ) -> Page[MobinitiMessage]:

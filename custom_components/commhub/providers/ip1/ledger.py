@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from .api.ip1 import Ip1Message
-from .stored import stored_time
+from ...api.ip1 import Ip1Message
+from ...stored import stored_time
 
 # Messages found after a restart or outage are still reported if they are this recent.
 CATCH_UP_WINDOW = timedelta(hours=24)

@@ -8,33 +8,29 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
-from .api import CommHubApiError, CommHubRequestError
-from .api.ip1 import IP1_API_URL, Ip1Client, Ip1Message, parse_message
-from .api.records import (
+from ...api import CommHubRequestError
+from ...api.ip1 import IP1_API_URL, Ip1Client, Ip1Message, parse_message
+from ...api.records import (
     MalformedRecordError,
     optional_field,
     required_field,
     required_time,
 )
-from .const import (
+from ...const import (
     CONF_BASE_URL,
     CONF_PARTICIPANTS,
-    DEFAULT_IP1_SCAN_INTERVAL,
-    DOMAIN,
     EVENT_DELIVERY_REPORT,
     EVENT_INBOUND_MESSAGE,
     LOGGER,
-    SERVICE_IP1,
 )
-from .coordinator import scan_interval
-from .errors import update_failed
-from .message_ledger import MessageLedger
-from .stored_coordinator import StoredCoordinator
-from .webhooks import InvalidPayloadError
+from ...coordinator import StoredCoordinator, scan_interval
+from ...issues import ItemIssue
+from ...provider import Interval
+from ...webhooks import InvalidPayloadError
+from .ledger import MessageLedger
 
 type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 
@@ -42,8 +38,9 @@ type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 # than this within one interval are beyond what a conversation follows; logged.
 MAX_PAGES_PER_POLL = 10
 WEBHOOK_KINDS = ("inbound_message", "delivery_report")
-# The bus event's routing fields; the rest describes the message.
-ROUTING_KEYS = ("config_entry_id", "service")
+INTERVAL = Interval(default=60, minimum=30, maximum=3600)
+# A followed participant IP1 calls invalid (HTTP 400 on its conversation).
+INVALID_PARTICIPANT = ItemIssue("invalid_participant", "participant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +103,7 @@ def inbound_data(
     """The `commhub_inbound_message` data of an IP1 message."""
     return {
         "config_entry_id": entry.entry_id,
-        "service": SERVICE_IP1,
+        "service": "ip1",
         "phone_number": message.sender,
         "message": message.body,
         "received_at": message.created.isoformat(),
@@ -120,17 +117,18 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
 
     config_entry: Ip1ConfigEntry
     store_name = "ip1_messages"
-    service_title = "IP1"
+    provider_name = "IP1"
 
     def __init__(self, hass: HomeAssistant, entry: Ip1ConfigEntry) -> None:
         """Create the client for the entry's account."""
-        super().__init__(hass, entry, scan_interval(entry, DEFAULT_IP1_SCAN_INTERVAL))
+        super().__init__(hass, entry, scan_interval(entry, INTERVAL.default))
         self.client = Ip1Client(
             async_get_clientsession(hass),
             entry.data[CONF_API_KEY],
             entry.data.get(CONF_BASE_URL, IP1_API_URL),
         )
         self.participants = followed_participants(entry)
+        self._key_checked = False
         self.ledger: MessageLedger | None = None
 
     @override
@@ -152,37 +150,36 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
         return self.ledger
 
     @override
-    async def _async_update_data(self) -> Ip1Data:
+    async def _async_poll(self) -> Ip1Data:
         now = dt_util.utcnow()
         ledger = self._ledger
         ledger.forget_participants(self.participants)
         newest: dict[str, Ip1Message | None] = {}
         found: list[tuple[str, Ip1Message]] = []
         invalid: set[str] = set()
-        try:
-            for participant in self.participants:
-                messages = await self._poll_conversation(participant, now)
-                if messages is None:
-                    invalid.add(participant)
-                    continue
-                newest[participant] = max(
-                    messages, key=lambda m: (m.created, m.id), default=None
-                )
-                found.extend(
-                    (participant, m)
-                    for m in messages
-                    if m.inbound_from(participant)
-                    and ledger.is_new(m, now, participant)
-                )
-        except CommHubApiError as err:
-            self._healthy_since = None
-            raise update_failed(self.hass, self.config_entry, err) from err
-        self._sync_invalid_issues(invalid)
+        if not self.participants and not self._key_checked:
+            # Nothing to read, but a wrong key must still fail the setup.
+            await self.client.check_key()
+            self._key_checked = True
+        for participant in self.participants:
+            messages = await self._poll_conversation(participant, now)
+            if messages is None:
+                invalid.add(participant)
+                continue
+            newest[participant] = max(
+                messages, key=lambda m: (m.created, m.id), default=None
+            )
+            found.extend(
+                (participant, m)
+                for m in messages
+                if m.inbound_from(participant) and ledger.is_new(m, now, participant)
+            )
+        INVALID_PARTICIPANT.sync(
+            self.hass, self.config_entry, self.participants, invalid
+        )
         fresh = ledger.record((m for _, m in found), now)
         await self._save(fresh)
         self._fire_inbound(fresh)
-        if self._healthy_since is None:
-            self._healthy_since = now
         return Ip1Data(newest=newest, invalid=frozenset(invalid))
 
     async def _poll_conversation(
@@ -240,34 +237,14 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
 
     def _fire_inbound(self, messages: Sequence[Ip1Message]) -> None:
         for message in messages:
-            catch_up = (
-                self._healthy_since is None or message.created < self._healthy_since
-            )
             self.hass.bus.async_fire(
                 EVENT_INBOUND_MESSAGE,
-                inbound_data(self.config_entry, message, catch_up=catch_up),
+                inbound_data(
+                    self.config_entry,
+                    message,
+                    catch_up=self.is_catch_up(message.created),
+                ),
             )
-
-    def _sync_invalid_issues(self, invalid: set[str]) -> None:
-        """A repair issue per participant IP1 calls invalid; gone once fixed."""
-        entry = self.config_entry
-        for participant in self.participants:
-            issue_id = f"invalid_participant_{entry.entry_id}_{participant}"
-            if participant in invalid:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    issue_id,
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="invalid_participant",
-                    translation_placeholders={
-                        "participant": participant,
-                        "entry": entry.title,
-                    },
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     async def async_handle_inbound(self, payload: dict[str, Any]) -> None:
         """An inbound message IP1 posted: fired unless polling (or a retry) did.
@@ -299,7 +276,7 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             EVENT_DELIVERY_REPORT,
             {
                 "config_entry_id": self.config_entry.entry_id,
-                "service": SERVICE_IP1,
+                "service": "ip1",
                 "message_id": report.message_id,
                 "batch_id": report.batch_id,
                 "recipient": report.recipient,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 
-from .stored import stored_time
+from ...stored import stored_time
 
 # Deliveries are recognised this long; polling reports nothing older than this.
 DEDUPE_WINDOW = timedelta(hours=24)

@@ -7,31 +7,25 @@ from typing import Any, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
-from .api import CommHubApiError
-from .api.hipcall import (
+from ...api.hipcall import (
     HIPCALL_API_URL,
     HipcallCall,
     HipcallClient,
     HipcallUser,
 )
-from .call_ledger import CallLedger
-from .const import (
-    CONF_BASE_URL,
-    DEFAULT_HIPCALL_SCAN_INTERVAL,
-    DOMAIN,
-    EVENT_MISSED_CALL,
-    LOGGER,
-    SERVICE_HIPCALL,
-)
-from .coordinator import scan_interval
-from .errors import update_failed
-from .stored_coordinator import StoredCoordinator
+from ...const import CONF_BASE_URL, EVENT_MISSED_CALL, LOGGER
+from ...coordinator import StoredCoordinator, scan_interval
+from ...provider import Interval, entry_account_id
+from .ledger import CallLedger
 
 type HipcallConfigEntry = ConfigEntry[HipcallCoordinator]
+
+INTERVAL = Interval(default=30, minimum=10, maximum=3600)
+# Unsent positions are written at least this often (the lookback horizon).
+SAVE_EVERY = timedelta(minutes=1)
 
 # User status changes slowly; missed calls matter within seconds.
 USERS_INTERVAL = timedelta(minutes=5)
@@ -59,7 +53,7 @@ class HipcallData:
 
 def user_identifier(entry: ConfigEntry, user_id: int) -> str:
     """Registry identifier of a Hipcall user of this account."""
-    return f"hipcall_user_{entry.unique_id or entry.entry_id}_{user_id}"
+    return f"hipcall_user_{entry_account_id(entry)}_{user_id}"
 
 
 def missed_call_data(
@@ -68,7 +62,7 @@ def missed_call_data(
     """The `commhub_missed_call` event's data."""
     return {
         "config_entry_id": entry.entry_id,
-        "service": SERVICE_HIPCALL,
+        "service": "hipcall",
         "uuid": call.uuid,
         "started_at": call.started_at.isoformat(),
         "ended_at": call.ended_at.isoformat() if call.ended_at else None,
@@ -87,13 +81,11 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
 
     config_entry: HipcallConfigEntry
     store_name = "hipcall_calls"
-    service_title = "Hipcall"
+    provider_name = "Hipcall"
 
     def __init__(self, hass: HomeAssistant, entry: HipcallConfigEntry) -> None:
         """Create the client for the entry's account."""
-        super().__init__(
-            hass, entry, scan_interval(entry, DEFAULT_HIPCALL_SCAN_INTERVAL)
-        )
+        super().__init__(hass, entry, scan_interval(entry, INTERVAL.default))
         self.client = HipcallClient(
             async_get_clientsession(hass),
             entry.data[CONF_API_TOKEN],
@@ -103,6 +95,7 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
         self._users: dict[int, HipcallUser] = {}
         self._extensions: dict[int, str] = {}
         self._users_due = datetime.min.replace(tzinfo=dt_util.UTC)
+        self._saved_at = datetime.min.replace(tzinfo=dt_util.UTC)
 
     @override
     async def _async_setup(self) -> None:
@@ -111,38 +104,38 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             self.ledger = CallLedger.from_dict(stored)
 
     @override
-    async def _async_update_data(self) -> HipcallData:
+    async def _async_poll(self) -> HipcallData:
         now = dt_util.utcnow()
-        try:
-            if now >= self._users_due:
-                await self._poll_users()
-                self._users_due = now + max(
-                    USERS_INTERVAL, self.update_interval or USERS_INTERVAL
-                )
-            new_calls = await self._poll_calls(now)
-        except CommHubApiError as err:
-            self._healthy_since = None
-            raise update_failed(self.hass, self.config_entry, err) from err
-        ir.async_delete_issue(
-            self.hass, DOMAIN, f"payment_required_{self.config_entry.entry_id}"
-        )
-        assert self.ledger is not None  # _poll_calls sets it
-        missed = self.ledger.record(new_calls, now, dt_util.now().date())
-        if new_calls or self.ledger.resume_page is not None:
-            # Saved before firing: a failed save repeats the poll, never an event.
-            await self._store.async_save(self.ledger.as_dict())
-        else:
-            self._store.async_delay_save(self.ledger.as_dict, 60)
-        for call in missed:
-            catch_up = (
-                self._healthy_since is None or call.finished_at < self._healthy_since
+        if now >= self._users_due:
+            await self._poll_users()
+            self._users_due = now + max(
+                USERS_INTERVAL, self.update_interval or USERS_INTERVAL
             )
+        new_calls = await self._poll_calls(now)
+        assert self.ledger is not None  # _poll_calls sets it
+        before = self.ledger.as_dict()
+        missed = self.ledger.record(new_calls, now, dt_util.now().date())
+        if (
+            new_calls
+            or self.ledger.resume_page is not None
+            or (now - self._saved_at >= SAVE_EVERY)
+        ):
+            # Saved before firing: a failed save forgets the poll, never an event.
+            try:
+                await self._store.async_save(self.ledger.as_dict())
+            except Exception:
+                self.ledger = CallLedger.from_dict(before)
+                raise
+            self._saved_at = now
+        for call in missed:
             self.hass.bus.async_fire(
                 EVENT_MISSED_CALL,
-                missed_call_data(self.config_entry, call, catch_up=catch_up),
+                missed_call_data(
+                    self.config_entry,
+                    call,
+                    catch_up=self.is_catch_up(call.finished_at),
+                ),
             )
-        if self._healthy_since is None:
-            self._healthy_since = now
         return HipcallData(
             users=self._users,
             extensions=self._extensions,
@@ -156,22 +149,13 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
         self._warn_malformed("user", page.malformed)
         self._extensions = await self.client.list_extensions()
         users = {user.id: user for user in page.items}
-        gone = self._users.keys() - users.keys()
+        # A user whose record is malformed now is still there: keep what we knew.
+        for record in page.malformed:
+            if record.identity and record.identity.isdigit():
+                known = self._users.get(int(record.identity))
+                if known is not None:
+                    users[known.id] = known
         self._users = users
-        if gone:
-            self._remove_user_devices(gone)
-
-    def _remove_user_devices(self, user_ids: set[int]) -> None:
-        registry = dr.async_get(self.hass)
-        entry = self.config_entry
-        for user_id in user_ids:
-            device = registry.async_get_device_by_identifier(
-                (DOMAIN, user_identifier(entry, user_id)), entry.entry_id
-            )
-            if device is not None:
-                registry.async_update_device(
-                    device.id, remove_config_entry_id=entry.entry_id
-                )
 
     async def _poll_calls(self, now: datetime) -> list[HipcallCall]:
         """Calls not reported before, from as many pages as it takes (bounded)."""

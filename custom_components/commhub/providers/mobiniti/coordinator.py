@@ -13,36 +13,28 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import OAuth2TokenRequestReauthError
-from homeassistant.helpers import config_entry_oauth2_flow, issue_registry as ir
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api import (
-    CommHubApiError,
+from ...api import (
     CommHubAuthError,
     CommHubConnectionError,
     CommHubRequestError,
 )
-from .api.mobiniti import (
+from ...api.mobiniti import (
     MOBINITI_API_URL,
     MobinitiClient,
     MobinitiContact,
     MobinitiMessage,
     parse_mobiniti_time,
 )
-from .const import (
-    CONF_BASE_URL,
-    CONF_POLLING,
-    DEFAULT_MOBINITI_SCAN_INTERVAL,
-    DOMAIN,
-    SERVICE_MOBINITI,
-)
-from .coordinator import scan_interval
-from .errors import update_failed
-from .mobiniti_ledger import EventLedger
-from .stored_coordinator import StoredCoordinator
-from .webhooks import InvalidPayloadError
+from ...const import CONF_BASE_URL, CONF_POLLING, DOMAIN
+from ...coordinator import StoredCoordinator, scan_interval
+from ...provider import Interval
+from ...webhooks import InvalidPayloadError
+from .ledger import EventLedger
 
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
@@ -55,6 +47,7 @@ WEBHOOK_KINDS = (
     "rejection",
 )
 CONTACT_STATUSES = ("suspended", "deactivated", "resumed", "transferred")
+INTERVAL = Interval(default=60, minimum=60, maximum=3600)
 # Records can be listed a little late: each poll reads back this far before the last.
 LOOKBACK = timedelta(minutes=10)
 MAX_PAGES_PER_POLL = 5
@@ -345,7 +338,7 @@ class MobinitiCoordinator(StoredCoordinator[date]):
 
     config_entry: MobinitiConfigEntry
     store_name = "mobiniti_events"
-    service_title = "Mobiniti"
+    provider_name = "Mobiniti"
 
     def __init__(self, hass: HomeAssistant, entry: MobinitiConfigEntry) -> None:
         """Create the client for the entry's account."""
@@ -353,9 +346,7 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         super().__init__(
             hass,
             entry,
-            scan_interval(entry, DEFAULT_MOBINITI_SCAN_INTERVAL)
-            if self.polling
-            else None,
+            scan_interval(entry, INTERVAL.default) if self.polling else None,
         )
         token, base_url = _token_source(hass, entry)
         self.client = MobinitiClient(async_get_clientsession(hass), token, base_url)
@@ -384,27 +375,18 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         return self._ledger.unsubscribes_on(dt_util.now().date())
 
     @override
-    async def _async_update_data(self) -> date:
+    async def _async_poll(self) -> date:
         now = dt_util.utcnow()
-        try:
-            if not self.polling:
-                await self._check_token()
-                return dt_util.now().date()
-            events = [
-                *await self._poll_unsubscribes(now),
-                *await self._poll_inbound(now),
-            ]
-        except CommHubApiError as err:
-            self._healthy_since = None
-            raise update_failed(self.hass, self.config_entry, err) from err
-        ir.async_delete_issue(
-            self.hass, DOMAIN, f"payment_required_{self.config_entry.entry_id}"
-        )
+        if not self.polling:
+            await self._check_token()
+            return dt_util.now().date()
+        events = [
+            *await self._poll_unsubscribes(now),
+            *await self._poll_inbound(now),
+        ]
         self._ledger.last_poll_at = now
         events.sort(key=lambda event: event.at or now)
         await self._report(events, now, polled=True)
-        if self._healthy_since is None:
-            self._healthy_since = now
         return dt_util.now().date()
 
     async def _check_token(self) -> None:
@@ -488,14 +470,11 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         for event in fresh:
             data = {
                 "config_entry_id": self.config_entry.entry_id,
-                "service": SERVICE_MOBINITI,
+                "service": "mobiniti",
                 **event.data,
             }
             if event.kind == "inbound_message":
-                data["catch_up"] = polled and (
-                    self._healthy_since is None
-                    or (event.at is not None and event.at < self._healthy_since)
-                )
+                data["catch_up"] = polled and self.is_catch_up(event.at)
             self.hass.bus.async_fire(f"{DOMAIN}_{event.kind}", data)
         if unsubscribes:
             self.async_update_listeners()

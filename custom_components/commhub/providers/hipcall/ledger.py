@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Self
 
-from .api.hipcall import HipcallCall
-from .stored import stored_time
+from ...api.hipcall import HipcallCall
+from ...stored import stored_time
 
 # Calls found after a restart or outage are still reported if they are this recent.
 CATCH_UP_WINDOW = timedelta(hours=24)

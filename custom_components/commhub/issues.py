@@ -1,0 +1,89 @@
+"""Repair issues: each kind is spelled here once, with how it is raised and cleared."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN
+
+PAYMENT_REQUIRED = "payment_required"
+
+
+def _payment_issue_id(entry: ConfigEntry) -> str:
+    return f"{PAYMENT_REQUIRED}_{entry.entry_id}"
+
+
+def create_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The account needs attention (HTTP 402) before the service answers again."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        _payment_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=PAYMENT_REQUIRED,
+        translation_placeholders={"entry": entry.title},
+    )
+
+
+def delete_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """The service answered again: the account is in order."""
+    ir.async_delete_issue(hass, DOMAIN, _payment_issue_id(entry))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemIssue:
+    """An issue about one followed item of an entry (a device, a participant)."""
+
+    translation_key: str
+    item_placeholder: str  # the placeholder that names the item
+    fixable: bool = False
+    severity: ir.IssueSeverity = ir.IssueSeverity.ERROR
+
+    def issue_id(self, entry_id: str, item: str) -> str:
+        """`<key>_<entry id>_<item>`."""
+        return f"{self.translation_key}_{entry_id}_{item}"
+
+    def sync(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        items: Iterable[str],
+        bad: set[str],
+    ) -> None:
+        """Raise the issue for the bad items, clear it for the others."""
+        for item in items:
+            issue_id = self.issue_id(entry.entry_id, item)
+            if item not in bad:
+                ir.async_delete_issue(hass, DOMAIN, issue_id)
+                continue
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=self.fixable,
+                severity=self.severity,
+                translation_key=self.translation_key,
+                translation_placeholders={
+                    self.item_placeholder: item,
+                    "entry": entry.title,
+                },
+                data={"entry_id": entry.entry_id, "item": item},
+            )
+
+    def delete_except(self, hass: HomeAssistant, entry_id: str, keep: set[str]) -> None:
+        """Delete the entry's issues of this kind about items not in `keep`."""
+        prefix = self.issue_id(entry_id, "")
+        for domain, issue_id in list(ir.async_get(hass).issues):
+            item = issue_id.removeprefix(prefix)
+            if domain == DOMAIN and item != issue_id and item not in keep:
+                ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def issue_data(data: Mapping[str, str | int | float | None] | None) -> tuple[str, str]:
+    """The entry id and item an item issue's fix flow is about."""
+    assert data is not None
+    return str(data["entry_id"]), str(data["item"])

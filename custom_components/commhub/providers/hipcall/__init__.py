@@ -1,0 +1,69 @@
+"""Hipcall (cloud phone system): users' status and missed calls, each once."""
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_TOKEN
+from homeassistant.core import HomeAssistant
+
+from ...api.hipcall import HIPCALL_API_URL
+from ...provider import Provider, ProviderFlow, ProviderOptions
+from ...redact import TO_REDACT
+from .actions import ACTIONS
+from .coordinator import INTERVAL, HipcallCoordinator, user_identifier
+from .entities import ENTITIES
+from .flow import check, step_credentials
+
+
+async def _diagnostics(
+    hass: HomeAssistant, coordinator: HipcallCoordinator
+) -> dict[str, Any]:
+    data = coordinator.data
+    ledger = coordinator.ledger
+    return {
+        "users": [
+            async_redact_data(asdict(user), TO_REDACT) for user in data.users.values()
+        ],
+        "extensions": len(data.extensions),
+        "missed_today": data.missed_today(),
+        "last_missed_at": data.last_missed_at,
+        "call_history": {
+            "baseline_at": ledger.baseline_at,
+            "last_poll_at": ledger.last_poll_at,
+            "calls_remembered": len(ledger.seen),
+            "resume_page": ledger.resume_page,
+        }
+        if ledger
+        else None,
+        "requests_in_rate_window": coordinator.client.budget.used
+        if coordinator.client.budget
+        else None,
+    }
+
+
+async def _remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    await HipcallCoordinator.async_remove_store(hass, entry)
+
+
+PROVIDER = Provider[HipcallCoordinator](
+    key="hipcall",
+    name="Hipcall",
+    model="Hipcall account",
+    coordinator=HipcallCoordinator,
+    entities=ENTITIES,
+    flow=ProviderFlow(
+        steps={"hipcall": step_credentials},
+        secret_key=CONF_API_TOKEN,
+        default_url=HIPCALL_API_URL,
+        check=check,
+    ),
+    options=ProviderOptions(interval=INTERVAL),
+    diagnostics=_diagnostics,
+    expected_devices=lambda c: {
+        user_identifier(c.config_entry, user_id) for user_id in c.data.users
+    },
+    actions=ACTIONS,
+    remove_entry=_remove_entry,
+)

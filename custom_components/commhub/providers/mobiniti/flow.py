@@ -1,0 +1,83 @@
+"""Adding a Mobiniti account: Application Credentials (OAuth2) or a token."""
+
+from collections.abc import Mapping
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import voluptuous as vol
+
+from ...api.mobiniti import MOBINITI_API_URL, MobinitiClient
+from ...const import CONF_BASE_URL
+from ...forms import PASSWORD
+from ...provider import Account, Provider
+
+if TYPE_CHECKING:
+    from ...config_flow import CommHubConfigFlow
+
+
+async def check(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
+    """Prove the token; the account is known by its first message.
+
+    Mobiniti names no account, and each sign-in mints a new token: the id of the
+    account's oldest message is what every token of it sees alike. An account
+    without messages falls back to a hash of the token (never the token).
+    """
+    token: str = data[CONF_ACCESS_TOKEN]
+    client = MobinitiClient(async_get_clientsession(hass), token, data[CONF_BASE_URL])
+    first = await client.oldest_message_id()
+    identity = f"message:{first}" if first else f"token:{token}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    return Account(id=digest, title=f"Mobiniti ({digest[:6]})", proven=False)
+
+
+def oauth_credentials(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What `check` takes from an authorization (always the public API)."""
+    return {
+        CONF_ACCESS_TOKEN: data["token"]["access_token"],
+        CONF_BASE_URL: MOBINITI_API_URL,
+    }
+
+
+async def step_menu(
+    flow: CommHubConfigFlow,
+    provider: Provider[Any],
+    user_input: dict[str, Any] | None,
+) -> ConfigFlowResult:
+    """Sign in with Application Credentials (OAuth2) or a personal token."""
+    return flow.async_show_menu(
+        step_id="mobiniti", menu_options=["mobiniti_oauth", "mobiniti_token"]
+    )
+
+
+async def step_oauth(
+    flow: CommHubConfigFlow,
+    provider: Provider[Any],
+    user_input: dict[str, Any] | None,
+) -> ConfigFlowResult:
+    """Mobiniti's authorization code flow."""
+    return await flow.async_step_pick_implementation()
+
+
+async def step_token(
+    flow: CommHubConfigFlow,
+    provider: Provider[Any],
+    user_input: dict[str, Any] | None,
+) -> ConfigFlowResult:
+    """A personal access token (Settings → Integrations in Mobiniti)."""
+
+    async def signed_in(
+        account: Account, credentials: dict[str, Any]
+    ) -> ConfigFlowResult:
+        return await flow.async_create_account_entry(provider, account, credentials)
+
+    return await flow.async_credentials_form(
+        provider,
+        {vol.Required(CONF_ACCESS_TOKEN): PASSWORD},
+        user_input,
+        signed_in,
+        step_id="mobiniti_token",
+    )
