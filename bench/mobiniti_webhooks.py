@@ -53,7 +53,6 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import __version__ as HA_VERSION
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.storage import Store
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (  # type: ignore[import-untyped]
@@ -62,6 +61,7 @@ from pytest_homeassistant_custom_component.common import (  # type: ignore[impor
 )
 
 from custom_components.commhub.const import DOMAIN
+from custom_components.commhub.ledger import _Journal
 from custom_components.commhub.providers import PROVIDERS
 from custom_components.commhub.providers.mobiniti.coordinator import (
     CONTACT_STATUSES,
@@ -126,23 +126,23 @@ class Sample:
 
 @dataclass(slots=True)
 class WriteProbe:
-    """Counts and times the disk writes of one Store key (they run in the executor)."""
+    """Counts and times the journal appends of one ledger (they run in the executor)."""
 
     key: str = ""
     writes: int = 0
     seconds: float = 0.0
-    size: int = 0  # characters of the last write
+    size: int = 0  # bytes of the last append
 
     def wrap(self, original: Callable[..., None]) -> Callable[..., None]:
-        """`Store._write_prepared_data`, counted."""
+        """`_Journal.append` (write and fsync), counted."""
 
-        def write(store: Store[Any], mode: str, json_data: str | bytes) -> None:
+        def write(journal: _Journal, data: bytes) -> None:
             start = time.perf_counter()
-            original(store, mode, json_data)
-            if store.key == self.key:
+            original(journal, data)
+            if journal.prefix.startswith(f"{self.key}."):
                 self.writes += 1
                 self.seconds += time.perf_counter() - start
-                self.size = len(json_data)
+                self.size = len(data)
 
         return write
 
@@ -300,9 +300,7 @@ async def run(args: argparse.Namespace) -> int:
                 "homeassistant.helpers.aiohttp_client._async_make_resolver",
                 return_value=Resolver(),
             ),
-            patch.object(
-                Store, "_write_prepared_data", probe.wrap(Store._write_prepared_data)
-            ),
+            patch.object(_Journal, "append", probe.wrap(_Journal.append)),
         ):
             async with async_test_home_assistant(config_dir=config_dir) as test_hass:
                 hass = cast("HomeAssistant", test_hass)
@@ -389,7 +387,7 @@ async def bench(
                 await hass.async_block_till_done()
                 sample.writes = probe.writes - writes
                 sample.write_seconds = probe.seconds - write_seconds
-                sample.keys = len(coordinator.ledger.keys) if coordinator.ledger else 0
+                sample.keys = len(coordinator.ledger)
                 sample.size = probe.size
             rounds.append((deliveries, dict(current)))
     return report(args, rounds)

@@ -2,10 +2,11 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -33,6 +34,12 @@ MOBINITI_WEBHOOK_ID = "mobiniti-test-webhook-id"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/commhub."""
+
+
+@pytest.fixture
+def hass_config_dir(hass_tmp_config_dir: str) -> str:
+    """Ledger journals are real files: each test keeps them in its own directory."""
+    return hass_tmp_config_dir
 
 
 @pytest.fixture
@@ -193,3 +200,11 @@ def setup_mobiniti(
         return entry
 
     return unthrottled_setup
+
+
+def ledger_files(hass: HomeAssistant, entry: ConfigEntry) -> list[str]:
+    """The names of the entry's ledger files in `.storage` (journals)."""
+    storage = Path(hass.config.path(".storage"))
+    if not storage.is_dir():
+        return []
+    return sorted(p.name for p in storage.iterdir() if entry.entry_id in p.name)

@@ -164,5 +164,5 @@ async def test_diagnostics_hide_secrets_and_people(
     assert diagnostics["entry"]["data"]["api_token"] == "**REDACTED**"
     assert len(diagnostics["users"]) == 28
     assert diagnostics["users"][0]["status"] == "active"
-    assert diagnostics["call_history"]["calls_remembered"] >= 0
+    assert diagnostics["call_history"]["remembered"] >= 0
     assert diagnostics["requests_in_rate_window"] >= 1

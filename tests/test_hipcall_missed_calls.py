@@ -13,12 +13,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
 )
 
 from custom_components.commhub.api.hipcall import HipcallClient
 from sandbox import Fault, Sandbox
 
-from .conftest import HIPCALL_OWNER, SetupEntry
+from .conftest import HIPCALL_OWNER, SetupEntry, ledger_files
 from .helpers import next_poll, state_of
 
 EVENT = "commhub_missed_call"
@@ -435,10 +436,13 @@ async def test_removing_the_entry_forgets_its_position(
     setup_hipcall: SetupEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """The stored call position goes with the entry."""
+    """The stored call position goes with the entry, and nothing writes it back."""
     entry = await setup_hipcall()
     key = f"commhub.hipcall_calls.{entry.entry_id}"
-    assert key in hass_storage
+    assert ledger_files(hass, entry) == [f"{key}.journal.0"]
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
     assert key not in hass_storage
+    assert ledger_files(hass, entry) == []

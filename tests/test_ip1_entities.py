@@ -22,7 +22,14 @@ from custom_components.commhub.providers.ip1.actions import recipient_result
 from custom_components.commhub.webhooks import redact_webhook_urls
 from sandbox import Fault, Sandbox
 
-from .conftest import IP1_KEY, IP1_NAME, IP1_PARTICIPANT, IP1_WEBHOOK_ID, SetupEntry
+from .conftest import (
+    IP1_KEY,
+    IP1_NAME,
+    IP1_PARTICIPANT,
+    IP1_WEBHOOK_ID,
+    SetupEntry,
+    ledger_files,
+)
 from .helpers import next_poll, state_of
 
 
@@ -232,14 +239,18 @@ async def test_revoked_key_starts_reauth(
 async def test_unload_and_remove_forget_the_position(
     hass: HomeAssistant, setup_ip1: SetupEntry, hass_storage: dict[str, object]
 ) -> None:
-    """Removing the entry deletes its stored position."""
+    """Unloading snapshots the journal; removing the entry deletes both."""
     entry = await setup_ip1()
     key = f"commhub.ip1_messages.{entry.entry_id}"
     await hass.async_block_till_done()
+    assert ledger_files(hass, entry) == [f"{key}.journal.0"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
     assert key in hass_storage
+    assert ledger_files(hass, entry) == []
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert key not in hass_storage
+    assert ledger_files(hass, entry) == []
 
 
 async def test_diagnostics_hide_key_webhook_and_people(
@@ -262,7 +273,8 @@ async def test_diagnostics_hide_key_webhook_and_people(
     }
     assert diagnostics["participants"] == 2
     assert diagnostics["conversations"][0]["status"] == 201
-    assert diagnostics["history"]["messages_remembered"] == 1
+    # The four listed at the baseline and the new one.
+    assert diagnostics["history"]["remembered"] == 5
 
 
 def test_cloudhook_urls_are_redacted_whole() -> None:

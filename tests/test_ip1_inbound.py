@@ -379,8 +379,8 @@ async def test_a_failed_save_answers_500_and_the_retry_fires(
     entry = await setup_ip1()
     events = async_capture_events(hass, EVENT)
     message = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "keep me")
-    store = entry.runtime_data._store
-    with patch.object(store, "async_save", side_effect=OSError("disk full")):
+    journal = entry.runtime_data.ledger._journal
+    with patch.object(journal, "append", side_effect=OSError("disk full")):
         assert await post(hass_client_no_auth, message) == 500
     assert events == []
     assert await post(hass_client_no_auth, message) == 200

@@ -1,14 +1,13 @@
 """The coordinator every provider's coordinator builds on: one per config entry."""
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+import time
 from typing import Any, ClassVar, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -17,6 +16,7 @@ from .api.records import MalformedRecord
 from .const import DOMAIN, LOGGER
 from .errors import update_failed
 from .issues import delete_payment_issue
+from .ledger import Ledger, LedgerError
 
 type CommHubConfigEntry = ConfigEntry[CommHubCoordinator[Any]]
 
@@ -54,6 +54,7 @@ class CommHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         # When the current run of successful polls began; None after an outage.
         self._healthy_since: datetime | None = None
         self._warned: set[str] = set()
+        self._update_scheduled = False
 
     async def _async_poll(self) -> DataT:
         """One poll of the account (raises `CommHubApiError`)."""
@@ -72,6 +73,18 @@ class CommHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         if self._healthy_since is None:
             self._healthy_since = started
         return data
+
+    @callback
+    def async_update_listeners_soon(self) -> None:
+        """Update the entities once for a burst of webhook deliveries, not per one."""
+        if not self._update_scheduled:
+            self._update_scheduled = True
+            self.hass.loop.call_soon(self._update_now)
+
+    @callback
+    def _update_now(self) -> None:
+        self._update_scheduled = False
+        self.async_update_listeners()
 
     def is_catch_up(self, at: datetime | None) -> bool:
         """Whether something that happened `at` is reported late (after an outage)."""
@@ -95,10 +108,13 @@ class CommHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
 
 class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
-    """A coordinator that remembers what it reported, in a Store."""
+    """A coordinator that reports each thing once: its ledger is durable first."""
 
-    # The Store is `commhub.<store_name>.<entry id>`.
+    # The ledger's files are `.storage/commhub.<store_name>.<entry id>[.journal.n]`.
     store_name: ClassVar[str]
+    # A new ledger's baseline is the first setup minus this margin (None: the
+    # coordinator takes it itself); nothing from before it is reported.
+    baseline_margin: ClassVar[timedelta | None] = timedelta(0)
 
     def __init__(
         self,
@@ -106,63 +122,72 @@ class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
         entry: ConfigEntry[Any],
         update_interval: timedelta | None,
     ) -> None:
-        """Open the entry's Store."""
+        """Open the entry's ledger (read at the first refresh)."""
         super().__init__(hass, entry, update_interval)
-        self._store = self.ledger_store(hass, entry)
-        self._writing = False
-        self._next_write: asyncio.Future[None] | None = None
+        self.ledger = Ledger(hass, self.ledger_key(entry))
+        self.today = self.ledger.counter("today")
 
     @classmethod
-    def ledger_store(
-        cls, hass: HomeAssistant, entry: ConfigEntry[Any]
-    ) -> Store[dict[str, Any]]:
-        """The entry's Store."""
-        return Store(hass, 1, f"{DOMAIN}.{cls.store_name}.{entry.entry_id}")
+    def ledger_key(cls, entry: ConfigEntry[Any]) -> str:
+        """The Store key of the entry's ledger (also that of its legacy Store)."""
+        return f"{DOMAIN}.{cls.store_name}.{entry.entry_id}"
 
     @classmethod
-    async def async_remove_store(
+    async def async_remove_ledger(
         cls, hass: HomeAssistant, entry: ConfigEntry[Any]
     ) -> None:
-        """Forget a removed entry's position."""
-        await cls.ledger_store(hass, entry).async_remove()
+        """Forget a removed entry's ledger."""
+        await Ledger(hass, cls.ledger_key(entry)).async_remove()
 
-    def _position(self) -> dict[str, Any]:
-        """What the Store holds (the ledger's JSON form)."""
-        raise NotImplementedError
+    @staticmethod
+    def migrate(legacy: dict[str, Any]) -> dict[str, Any] | None:
+        """A legacy Store payload in the ledger's snapshot form (None: start afresh)."""
+        return None
 
-    async def _save_position(self) -> None:
-        """Write the position before anything is fired; raises if it failed.
+    @override
+    async def _async_setup(self) -> None:
+        await self.ledger.async_load(self.migrate)
+        if self.ledger.baseline_at is None and self.baseline_margin is not None:
+            self.ledger.baseline_at = dt_util.utcnow() - self.baseline_margin
+            await self.ledger.async_commit()
 
-        Callers that arrive during a write share the next one, which includes what
-        they recorded: a burst of webhook deliveries costs a few writes, not one
-        each, and every caller still returns only once its record is on disk.
+    @override
+    async def async_shutdown(self) -> None:
+        """Stop polling; finish the ledger's writes, nothing is written later."""
+        await super().async_shutdown()
+        await self.ledger.async_close()
+
+    def history(self) -> dict[str, Any]:
+        """The ledger in diagnostics: times and sizes, no keys (they may be personal)."""
+        return {"baseline_at": self.ledger.baseline_at, "remembered": len(self.ledger)}
+
+    def count_today(self) -> int:
+        """What the daily counter counted since local midnight."""
+        return self.today.count_on(dt_util.now().date())
+
+    async def async_record(
+        self,
+        keys: Iterable[str],
+        counted: Callable[[list[str]], int] = lambda fresh: 0,
+        position: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """The keys not reported before, durably remembered; fire their events next.
+
+        `counted(fresh)` is added to today's count and `position` to the ledger's.
+        If the commit fails nothing changed (the keys are fresh again, count and
+        position as they were) and it raises.
         """
-        if not self._writing:
-            self._writing = True
-            try:
-                await self._store.async_save(self._position())
-            finally:
-                self._start_next_write()
-            return
-        if self._next_write is None:
-            self._next_write = self.hass.loop.create_future()
-        await self._next_write
-
-    def _start_next_write(self) -> None:
-        waiting, self._next_write = self._next_write, None
-        if waiting is None:
-            self._writing = False
-            return
-        self.hass.async_create_background_task(
-            self._write_for(waiting), f"{DOMAIN} save {self.name}"
-        )
-
-    async def _write_for(self, waiting: asyncio.Future[None]) -> None:
+        ledger = self.ledger
+        before = self.today.state(), dict(ledger.position)
+        fresh = ledger.claim(keys, time.time())
+        if fresh and (count := counted(fresh)):
+            self.today.add(count, dt_util.now().date())
+        ledger.position.update(position or {})
         try:
-            await self._store.async_save(self._position())
-        except Exception as err:
-            waiting.set_exception(err)
-        else:
-            waiting.set_result(None)
-        finally:
-            self._start_next_write()
+            await ledger.async_commit()
+        except LedgerError:
+            ledger.release(fresh)
+            self.today.restore(before[0])
+            ledger.position = before[1]
+            raise
+        return fresh

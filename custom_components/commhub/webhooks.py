@@ -100,14 +100,19 @@ async def async_remove_cloudhook(hass: HomeAssistant, entry: ConfigEntry) -> Non
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
     """The body as a JSON object, refusing oversized ones before reading them."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    length = request.content_length
+    if (length or 0) > MAX_BODY_BYTES:
         raise PayloadTooLargeError("the body is too large")
-    # read(n) returns what has arrived so far: gather chunks until the body ends.
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLargeError("the body is too large")
+    body: bytes | bytearray
+    if length is not None:
+        body = await request.read()  # its length is known and within the bound
+    else:
+        # Chunked: read(n) returns what has arrived so far; gather to the end.
+        body = bytearray()
+        async for chunk in request.content.iter_any():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise PayloadTooLargeError("the body is too large")
     try:
         payload = json.loads(body)
     except ValueError as err:

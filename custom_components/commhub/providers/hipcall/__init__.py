@@ -4,7 +4,6 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 
@@ -21,7 +20,6 @@ async def _diagnostics(
     hass: HomeAssistant, coordinator: HipcallCoordinator
 ) -> dict[str, Any]:
     data = coordinator.data
-    ledger = coordinator.ledger
     return {
         "users": [
             async_redact_data(asdict(user), TO_REDACT) for user in data.users.values()
@@ -29,22 +27,11 @@ async def _diagnostics(
         "extensions": len(data.extensions),
         "missed_today": data.missed_today(),
         "last_missed_at": data.last_missed_at,
-        "call_history": {
-            "baseline_at": ledger.baseline_at,
-            "last_poll_at": ledger.last_poll_at,
-            "calls_remembered": len(ledger.seen),
-            "resume_page": ledger.resume_page,
-        }
-        if ledger
-        else None,
+        "call_history": {**coordinator.history(), **coordinator.ledger.position},
         "requests_in_rate_window": coordinator.client.budget.used
         if coordinator.client.budget
         else None,
     }
-
-
-async def _remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    await HipcallCoordinator.async_remove_store(hass, entry)
 
 
 PROVIDER = Provider[HipcallCoordinator](
@@ -65,5 +52,5 @@ PROVIDER = Provider[HipcallCoordinator](
         user_identifier(c.config_entry, user_id) for user_id in c.data.users
     },
     actions=ACTIONS,
-    remove_entry=_remove_entry,
+    remove_entry=HipcallCoordinator.async_remove_ledger,
 )

@@ -19,13 +19,18 @@ from ...api.hipcall import (
 from ...const import CONF_BASE_URL, EVENT_MISSED_CALL, LOGGER
 from ...coordinator import StoredCoordinator, scan_interval
 from ...provider import Interval, entry_account_id
-from .ledger import CallLedger
+from ...stored import stored_time
 
 type HipcallConfigEntry = ConfigEntry[HipcallCoordinator]
 
 INTERVAL = Interval(default=30, minimum=10, maximum=3600)
-# Unsent positions are written at least this often (the lookback horizon).
+# A quiet poll's time is written at least this often (the lookback horizon).
 SAVE_EVERY = timedelta(minutes=1)
+# Calls found after a restart or outage are still reported if they are this recent.
+CATCH_UP_WINDOW = timedelta(hours=24)
+# A call record can show up a little after its end; the baseline leaves room.
+BASELINE_MARGIN = timedelta(minutes=1)
+POSITION = ("last_poll_at", "last_missed_at", "resume_page")
 
 # User status changes slowly; missed calls matter within seconds.
 USERS_INTERVAL = timedelta(minutes=5)
@@ -81,6 +86,7 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
 
     config_entry: HipcallConfigEntry
     store_name = "hipcall_calls"
+    baseline_margin = None  # taken with the first page of calls
     provider_name = "Hipcall"
 
     def __init__(self, hass: HomeAssistant, entry: HipcallConfigEntry) -> None:
@@ -91,17 +97,30 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             entry.data[CONF_API_TOKEN],
             entry.data.get(CONF_BASE_URL, HIPCALL_API_URL),
         )
-        self.ledger: CallLedger | None = None
         self._users: dict[int, HipcallUser] = {}
         self._extensions: dict[int, str] = {}
         self._users_due = datetime.min.replace(tzinfo=dt_util.UTC)
-        self._saved_at = datetime.min.replace(tzinfo=dt_util.UTC)
 
+    @staticmethod
     @override
-    async def _async_setup(self) -> None:
-        stored = await self._store.async_load()
-        if stored is not None:
-            self.ledger = CallLedger.from_dict(stored)
+    def migrate(legacy: dict[str, Any]) -> dict[str, Any] | None:
+        """The `CallLedger` Store of CommHub ≤ 1.2 (version 1): uuid → end time."""
+        seen = legacy.get("seen")
+        return {
+            "baseline_at": legacy.get("baseline_at"),
+            "position": {key: legacy.get(key) for key in POSITION},
+            "counters": {
+                "today": {
+                    "day": legacy.get("counted_day"),
+                    "count": legacy.get("counted"),
+                }
+            },
+            "keys": {
+                uuid: at.timestamp()
+                for uuid, value in (seen.items() if isinstance(seen, dict) else [])
+                if (at := stored_time(value)) is not None
+            },
+        }
 
     @override
     async def _async_poll(self) -> HipcallData:
@@ -111,38 +130,66 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             self._users_due = now + max(
                 USERS_INTERVAL, self.update_interval or USERS_INTERVAL
             )
-        new_calls = await self._poll_calls(now)
-        assert self.ledger is not None  # _poll_calls sets it
-        before = self.ledger.as_dict()
-        missed = self.ledger.record(new_calls, now, dt_util.now().date())
-        if (
-            new_calls
-            or self.ledger.resume_page is not None
-            or (now - self._saved_at >= SAVE_EVERY)
-        ):
-            # Saved before firing: a failed save forgets the poll, never an event.
-            try:
-                await self._store.async_save(self.ledger.as_dict())
-            except Exception:
-                self.ledger = CallLedger.from_dict(before)
-                raise
-            self._saved_at = now
-        for call in missed:
-            self.hass.bus.async_fire(
-                EVENT_MISSED_CALL,
-                missed_call_data(
-                    self.config_entry,
-                    call,
-                    catch_up=self.is_catch_up(call.finished_at),
-                ),
-            )
+        if self.ledger.baseline_at is None:
+            await self._take_baseline(now)
+        else:
+            await self._report(now, *await self._poll_calls(now))
         return HipcallData(
             users=self._users,
             extensions=self._extensions,
-            counted_day=self.ledger.counted_day,
-            counted=self.ledger.counted,
-            last_missed_at=self.ledger.last_missed_at,
+            counted_day=self.today.day,
+            counted=self.today.count,
+            last_missed_at=stored_time(self.ledger.position.get("last_missed_at")),
         )
+
+    async def _take_baseline(self, now: datetime) -> None:
+        """The first setup: the calls listed now are history, never reported."""
+        calls = (await self.client.calls_page(1)).items
+        self.ledger.baseline_at = now - BASELINE_MARGIN
+        newest = max((c.started_at for c in calls if c.missing_call), default=None)
+        await self.async_record(
+            (call.uuid for call in calls),
+            position={
+                "last_poll_at": now.isoformat(),
+                "last_missed_at": newest.isoformat() if newest else None,
+            },
+        )
+
+    async def _report(
+        self, now: datetime, calls: list[HipcallCall], resume_page: int | None
+    ) -> None:
+        """Remember the new calls (durably), then fire the missed ones, oldest first."""
+        position: dict[str, Any] = {"resume_page": resume_page}
+        last_poll = stored_time(self.ledger.position.get("last_poll_at"))
+        if calls or resume_page or last_poll is None or now - last_poll >= SAVE_EVERY:
+            position["last_poll_at"] = now.isoformat()
+        missed = sorted(
+            (call for call in calls if call.missing_call),
+            key=lambda call: (call.finished_at, call.started_at, call.uuid),
+        )
+        last_missed = stored_time(self.ledger.position.get("last_missed_at"))
+        if missed:
+            newest = max(call.started_at for call in missed)
+            if last_missed is None or newest > last_missed:
+                position["last_missed_at"] = newest.isoformat()
+        missed_uuids = {call.uuid for call in missed}
+        fresh = set(
+            await self.async_record(
+                (call.uuid for call in calls),
+                lambda uuids: sum(uuid in missed_uuids for uuid in uuids),
+                position,
+            )
+        )
+        for call in missed:
+            if call.uuid in fresh:
+                self.hass.bus.async_fire(
+                    EVENT_MISSED_CALL,
+                    missed_call_data(
+                        self.config_entry,
+                        call,
+                        catch_up=self.is_catch_up(call.finished_at),
+                    ),
+                )
 
     async def _poll_users(self) -> None:
         page = await self.client.list_users()
@@ -157,15 +204,20 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
                     users[known.id] = known
         self._users = users
 
-    async def _poll_calls(self, now: datetime) -> list[HipcallCall]:
-        """Calls not reported before, from as many pages as it takes (bounded)."""
-        if self.ledger is None:
-            first = await self.client.calls_page(1)
-            self.ledger = CallLedger.from_baseline(first.items, now)
-            await self._store.async_save(self.ledger.as_dict())
-            return []
-        ledger = self.ledger
-        horizon = (ledger.last_poll_at or now) - LOOKBACK
+    def _is_known(self, call: HipcallCall, now: datetime) -> bool:
+        """Whether the call was seen before or ended too early to report."""
+        cutoff = max(self.ledger.baseline_at or now, now - CATCH_UP_WINDOW)
+        return self.ledger.knows(call.uuid) or call.finished_at < cutoff
+
+    async def _poll_calls(self, now: datetime) -> tuple[list[HipcallCall], int | None]:
+        """Calls not reported before, from as many pages as it takes (bounded).
+
+        Also the page to go on from next poll, when the page bound cut it short.
+        """
+        position = self.ledger.position
+        horizon = (stored_time(position.get("last_poll_at")) or now) - LOOKBACK
+        resume = position.get("resume_page")
+        resume = resume if isinstance(resume, int) else None
         found: dict[str, HipcallCall] = {}
         page: int | None = 1
         for _ in range(MAX_PAGES_PER_POLL):
@@ -175,7 +227,7 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             fresh = [
                 call
                 for call in result.items
-                if call.uuid not in found and not ledger.is_known(call, now)
+                if call.uuid not in found and not self._is_known(call, now)
             ]
             found.update((call.uuid, call) for call in fresh)
             reached_back = not result.items or any(
@@ -184,9 +236,8 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             page = result.next_page
             if page is None or (not fresh and reached_back):
                 # A poll cut short by the page bound goes on where it stopped.
-                page, ledger.resume_page = ledger.resume_page, None
+                page, resume = resume, None
                 if page is None:
-                    return list(found.values())
-        ledger.resume_page = page
+                    return list(found.values()), None
         LOGGER.debug("Call history continues next poll at page %s", page)
-        return list(found.values())
+        return list(found.values()), page

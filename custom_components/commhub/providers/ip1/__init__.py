@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
@@ -28,7 +27,6 @@ async def _diagnostics(
     """Counts and times only: participants and message texts are personal data."""
     entry = coordinator.config_entry
     data = coordinator.data
-    ledger = coordinator.ledger
     urls = await async_entry_webhook_urls(hass, entry, WEBHOOK_KINDS)
     return {
         "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
@@ -44,18 +42,8 @@ async def _diagnostics(
             else None
             for message in data.newest.values()
         ],
-        "history": {
-            "baseline_at": ledger.baseline_at,
-            "messages_remembered": len(ledger.seen),
-            "reports_remembered": len(ledger.reports),
-        }
-        if ledger
-        else None,
+        "history": coordinator.history(),
     }
-
-
-async def _remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    await Ip1Coordinator.async_remove_store(hass, entry)
 
 
 PROVIDER = Provider[Ip1Coordinator](
@@ -97,5 +85,5 @@ PROVIDER = Provider[Ip1Coordinator](
         },
     ),
     actions=ACTIONS,
-    remove_entry=_remove_entry,
+    remove_entry=Ip1Coordinator.async_remove_ledger,
 )

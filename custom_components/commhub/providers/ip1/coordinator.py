@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -29,8 +29,8 @@ from ...const import (
 from ...coordinator import StoredCoordinator, scan_interval
 from ...issues import ItemIssue
 from ...provider import Interval
+from ...stored import stored_time
 from ...webhooks import InvalidPayloadError
-from .ledger import MessageLedger
 
 type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 
@@ -39,6 +39,10 @@ type Ip1ConfigEntry = ConfigEntry[Ip1Coordinator]
 MAX_PAGES_PER_POLL = 10
 WEBHOOK_KINDS = ("inbound_message", "delivery_report")
 INTERVAL = Interval(default=60, minimum=30, maximum=3600)
+# Messages found after a restart or outage are still reported if they are this recent.
+CATCH_UP_WINDOW = timedelta(hours=24)
+# A message can be listed a little after it was created; the baseline leaves room.
+BASELINE_MARGIN = timedelta(minutes=1)
 # A followed participant IP1 calls invalid (HTTP 400 on its conversation).
 INVALID_PARTICIPANT = ItemIssue("invalid_participant", "participant")
 
@@ -65,6 +69,11 @@ class Ip1Data:
 
     newest: dict[str, Ip1Message | None] = field(default_factory=dict)
     invalid: frozenset[str] = frozenset()
+
+
+def message_key(message: Ip1Message) -> str:
+    """The ledger key of a message, polled or posted."""
+    return f"message:{message.id}"
 
 
 def participant_identifier(entry: ConfigEntry, participant: str) -> str:
@@ -117,6 +126,7 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
 
     config_entry: Ip1ConfigEntry
     store_name = "ip1_messages"
+    baseline_margin = BASELINE_MARGIN
     provider_name = "IP1"
 
     def __init__(self, hass: HomeAssistant, entry: Ip1ConfigEntry) -> None:
@@ -129,31 +139,48 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
         )
         self.participants = followed_participants(entry)
         self._key_checked = False
-        self.ledger: MessageLedger | None = None
 
+    @staticmethod
     @override
-    async def _async_setup(self) -> None:
-        stored = await self._store.async_load()
-        if stored is not None:
-            self.ledger = MessageLedger.from_dict(stored)
-        if self.ledger is None:
-            self.ledger = MessageLedger.started(dt_util.utcnow())
-            await self._store.async_save(self.ledger.as_dict())
+    def migrate(legacy: dict[str, Any]) -> dict[str, Any] | None:
+        """The `MessageLedger` Store of CommHub ≤ 1.2 (version 1)."""
+        keys: dict[str, float] = {}
+        for kind, field_name in (("message", "seen"), ("report", "reports")):
+            stored = legacy.get(field_name)
+            for key, value in stored.items() if isinstance(stored, dict) else []:
+                if (at := stored_time(value)) is not None:
+                    keys[f"{kind}:{key}"] = at.timestamp()
+        return {
+            "baseline_at": legacy.get("baseline_at"),
+            "position": {"participants": legacy.get("participants")},
+            "keys": keys,
+        }
 
-    @override
-    def _position(self) -> dict[str, Any]:
-        return self._ledger.as_dict()
+    def _since(self) -> dict[str, str]:
+        """When each followed participant's history was taken as the baseline."""
+        since = self.ledger.position.get("participants")
+        if not isinstance(since, dict):
+            since = self.ledger.position["participants"] = {}
+        return since
 
-    @property
-    def _ledger(self) -> MessageLedger:
-        assert self.ledger is not None  # _async_setup sets it
-        return self.ledger
+    def _cutoff(self, now: datetime, participant: str) -> datetime:
+        """Messages created before this are history for the participant."""
+        since = stored_time(self._since().get(participant)) or self.ledger.baseline_at
+        return max(since or now, now - CATCH_UP_WINDOW)
+
+    def _is_new(self, message: Ip1Message, now: datetime, participant: str) -> bool:
+        """Whether the message was never reported and is recent enough to be."""
+        return not self.ledger.knows(
+            message_key(message)
+        ) and message.created >= self._cutoff(now, participant)
 
     @override
     async def _async_poll(self) -> Ip1Data:
         now = dt_util.utcnow()
-        ledger = self._ledger
-        ledger.forget_participants(self.participants)
+        # A participant followed again later starts from a new baseline.
+        self.ledger.position["participants"] = {
+            p: at for p, at in self._since().items() if p in self.participants
+        }
         newest: dict[str, Ip1Message | None] = {}
         found: list[tuple[str, Ip1Message]] = []
         invalid: set[str] = set()
@@ -172,14 +199,12 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             found.extend(
                 (participant, m)
                 for m in messages
-                if m.inbound_from(participant) and ledger.is_new(m, now, participant)
+                if m.inbound_from(participant) and self._is_new(m, now, participant)
             )
         INVALID_PARTICIPANT.sync(
             self.hass, self.config_entry, self.participants, invalid
         )
-        fresh = ledger.record((m for _, m in found), now)
-        await self._save(fresh)
-        self._fire_inbound(fresh)
+        self._fire_inbound(await self._record([m for _, m in found]))
         return Ip1Data(newest=newest, invalid=frozenset(invalid))
 
     async def _poll_conversation(
@@ -189,7 +214,6 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
 
         None when IP1 calls the participant invalid.
         """
-        ledger = self._ledger
         messages: list[Ip1Message] = []
         start: int | None = 0
         try:
@@ -198,13 +222,14 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
                 page = await self.client.conversation_page(participant, start)
                 self._warn_malformed("message", page.malformed)
                 messages.extend(page.items)
-                if participant not in ledger.participants:
+                if participant not in self._since():
                     # First time followed: what is listed now is history.
-                    ledger.take_baseline(participant, page.items, now)
+                    self._since()[participant] = (now - BASELINE_MARGIN).isoformat()
+                    self.ledger.claim(map(message_key, page.items), now.timestamp())
                     break
                 start = page.next_page
                 reached_known = any(
-                    not ledger.is_new(m, now, participant) for m in page.items
+                    not self._is_new(m, now, participant) for m in page.items
                 )
                 if start is None or reached_known:
                     break
@@ -221,19 +246,11 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             return None
         return messages
 
-    async def _save(
-        self, messages: Sequence[Ip1Message] = (), reports: Sequence[str] = ()
-    ) -> None:
-        """Persist the position before firing; if that fails, fire nothing yet.
-
-        What was just recorded is forgotten again, so the next poll or the
-        service's next attempt reports it: late, but never lost and never twice.
-        """
-        try:
-            await self._save_position()
-        except Exception:
-            self._ledger.forget([m.id for m in messages], reports)
-            raise
+    async def _record(self, messages: Sequence[Ip1Message]) -> list[Ip1Message]:
+        """The messages not reported before (oldest first), durably remembered."""
+        by_key = {message_key(message): message for message in messages}
+        fresh = [by_key[key] for key in await self.async_record(by_key)]
+        return sorted(fresh, key=lambda m: (m.created, m.id))
 
     def _fire_inbound(self, messages: Sequence[Ip1Message]) -> None:
         for message in messages:
@@ -256,12 +273,9 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             message = parse_message(payload)
         except MalformedRecordError as err:
             raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
-        fresh = self._ledger.record([message], dt_util.utcnow(), posted=True)
-        if not fresh:
-            return
-        await self._save(fresh)
-        self._fire_inbound(fresh)
-        self._show_newest(message)
+        if fresh := await self._record([message]):
+            self._fire_inbound(fresh)
+            self._show_newest(message)
 
     async def async_handle_report(self, payload: dict[str, Any]) -> None:
         """A delivery report: fired once, and the message's status updated."""
@@ -269,9 +283,8 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
             report = parse_report(payload)
         except MalformedRecordError as err:
             raise InvalidPayloadError(f"the {err.field!r} field is invalid") from err
-        if not self._ledger.record_report(report.key, dt_util.utcnow()):
+        if not await self.async_record([f"report:{report.key}"]):
             return
-        await self._save(reports=[report.key])
         self.hass.bus.async_fire(
             EVENT_DELIVERY_REPORT,
             {
@@ -318,4 +331,4 @@ class Ip1Coordinator(StoredCoordinator[Ip1Data]):
         """Update the sensors between polls without moving the next poll."""
         if newest != self.data.newest:
             self.data = replace(self.data, newest=newest)
-            self.async_update_listeners()
+            self.async_update_listeners_soon()

@@ -3,7 +3,6 @@
 from functools import partial
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import BooleanSelector
@@ -29,7 +28,6 @@ async def _diagnostics(
 ) -> dict[str, Any]:
     """How the entry receives events, and counts; no contacts or messages."""
     entry = coordinator.config_entry
-    ledger = coordinator.ledger
     urls = await async_entry_webhook_urls(hass, entry, WEBHOOK_KINDS)
     return {
         "auth": "oauth2" if "auth_implementation" in entry.data else "token",
@@ -37,17 +35,10 @@ async def _diagnostics(
         "polling": coordinator.polling,
         "unsubscribes_today": coordinator.unsubscribes_today(),
         "history": {
-            "baseline_at": ledger.baseline_at,
-            "last_poll_at": ledger.last_poll_at,
-            "events_remembered": len(ledger.keys),
-        }
-        if ledger
-        else None,
+            **coordinator.history(),
+            "last_poll_at": coordinator.ledger.position.get("last_poll_at"),
+        },
     }
-
-
-async def _remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    await MobinitiCoordinator.async_remove_store(hass, entry)
 
 
 def _option_fields(current: Any) -> dict[vol.Marker, Any]:
@@ -98,5 +89,5 @@ PROVIDER = Provider[MobinitiCoordinator](
         },
     ),
     actions=ACTIONS,
-    remove_entry=_remove_entry,
+    remove_entry=MobinitiCoordinator.async_remove_ledger,
 )

@@ -33,8 +33,8 @@ from ...api.mobiniti import (
 from ...const import CONF_BASE_URL, CONF_POLLING, DOMAIN
 from ...coordinator import StoredCoordinator, scan_interval
 from ...provider import Interval
+from ...stored import stored_time
 from ...webhooks import InvalidPayloadError
-from .ledger import EventLedger
 
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
@@ -51,6 +51,8 @@ INTERVAL = Interval(default=60, minimum=60, maximum=3600)
 # Records can be listed a little late: each poll reads back this far before the last.
 LOOKBACK = timedelta(minutes=10)
 MAX_PAGES_PER_POLL = 5
+# Polling reports nothing older than the ledger remembers deliveries.
+DEDUPE_WINDOW = timedelta(hours=24)
 
 
 def _time(value: Any) -> str:
@@ -350,29 +352,22 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         )
         token, base_url = _token_source(hass, entry)
         self.client = MobinitiClient(async_get_clientsession(hass), token, base_url)
-        self.ledger: EventLedger | None = None
 
+    @staticmethod
     @override
-    def _position(self) -> dict[str, Any]:
-        return self._ledger.as_dict()
-
-    @property
-    def _ledger(self) -> EventLedger:
-        assert self.ledger is not None  # _async_setup sets it
-        return self.ledger
-
-    @override
-    async def _async_setup(self) -> None:
-        stored = await self._store.async_load()
-        if stored is not None:
-            self.ledger = EventLedger.from_dict(stored)
-        if self.ledger is None:
-            self.ledger = EventLedger(baseline_at=dt_util.utcnow())
-            await self._store.async_save(self.ledger.as_dict())
+    def migrate(legacy: dict[str, Any]) -> dict[str, Any] | None:
+        """The `EventLedger` Store of CommHub ≤ 1.2 (version 1)."""
+        counted_day = legacy.get("counted_day")
+        return {
+            "baseline_at": legacy.get("baseline_at"),
+            "position": {"last_poll_at": legacy.get("last_poll_at")},
+            "counters": {"today": {"day": counted_day, "count": legacy.get("counted")}},
+            "keys": legacy.get("keys"),
+        }
 
     def unsubscribes_today(self) -> int:
         """Unsubscribes received since local midnight."""
-        return self._ledger.unsubscribes_on(dt_util.now().date())
+        return self.count_today()
 
     @override
     async def _async_poll(self) -> date:
@@ -384,9 +379,8 @@ class MobinitiCoordinator(StoredCoordinator[date]):
             *await self._poll_unsubscribes(now),
             *await self._poll_inbound(now),
         ]
-        self._ledger.last_poll_at = now
         events.sort(key=lambda event: event.at or now)
-        await self._report(events, now, polled=True)
+        await self._report(events, polled=True, last_poll_at=now.isoformat())
         return dt_util.now().date()
 
     async def _check_token(self) -> None:
@@ -402,10 +396,10 @@ class MobinitiCoordinator(StoredCoordinator[date]):
 
     def _since(self, now: datetime) -> datetime:
         """Read back to here: the last poll (minus a margin) or the cutoff."""
-        ledger = self._ledger
         # Polling turned on later starts from now, not from a day of history.
-        last = ledger.last_poll_at or now
-        return max(ledger.cutoff(now), last - LOOKBACK)
+        last = stored_time(self.ledger.position.get("last_poll_at")) or now
+        baseline = self.ledger.baseline_at or now
+        return max(baseline, now - DEDUPE_WINDOW, last - LOOKBACK)
 
     async def _poll_unsubscribes(self, now: datetime) -> list[MobinitiEvent]:
         """Contacts newest-updated first, back to the last poll (bounded)."""
@@ -445,28 +439,21 @@ class MobinitiCoordinator(StoredCoordinator[date]):
     async def async_handle_webhook(self, kind: str, payload: dict[str, Any]) -> None:
         """A delivery: validated, then fired unless it was reported before."""
         event = event_from_webhook(kind, payload)
-        await self._report([event], dt_util.utcnow(), polled=False)
+        await self._report([event], polled=False)
 
     async def _report(
-        self, events: Sequence[MobinitiEvent], now: datetime, *, polled: bool
+        self, events: Sequence[MobinitiEvent], *, polled: bool, **position: Any
     ) -> None:
         """Fire the events not reported before, once; persisted before firing."""
-        ledger = self._ledger
         by_key = {event.key: event for event in events}
-        fresh = [by_key[key] for key in ledger.claim(by_key, now)]
-        unsubscribes = sum(1 for event in fresh if event.kind == "unsubscribe")
-        previous_count = (ledger.counted_day, ledger.counted)
-        if unsubscribes:
-            ledger.count_unsubscribes(unsubscribes, dt_util.now().date())
-        if not fresh:
-            return  # a repeat: nothing to store, nothing to fire
-        try:
-            await self._save_position()
-        except Exception:
-            # Not reported after all: the next poll or delivery brings them again.
-            ledger.release(event.key for event in fresh)
-            ledger.counted_day, ledger.counted = previous_count
-            raise
+        fresh = [
+            by_key[key]
+            for key in await self.async_record(
+                by_key,
+                lambda keys: sum(k.startswith("unsubscribe:") for k in keys),
+                position,
+            )
+        ]
         for event in fresh:
             data = {
                 "config_entry_id": self.config_entry.entry_id,
@@ -476,5 +463,5 @@ class MobinitiCoordinator(StoredCoordinator[date]):
             if event.kind == "inbound_message":
                 data["catch_up"] = polled and self.is_catch_up(event.at)
             self.hass.bus.async_fire(f"{DOMAIN}_{event.kind}", data)
-        if unsubscribes:
-            self.async_update_listeners()
+        if any(event.kind == "unsubscribe" for event in fresh):
+            self.async_update_listeners_soon()
