@@ -28,7 +28,7 @@ from custom_components.commhub.api.mobiniti import (
 from custom_components.commhub.const import DOMAIN
 from sandbox import Fault, Sandbox
 
-from .conftest import MOBINITI_TOKEN, SetupEntry
+from .conftest import MOBINITI_TOKEN, SetupEntry, mobiniti_entry
 from .helpers import call
 
 CLIENT_ID = "commhub-client"
@@ -336,6 +336,44 @@ async def test_an_account_without_messages_is_known_by_its_token(
     assert result["result"].unique_id == f"mobiniti:{account}"
     assert result["title"] == f"Mobiniti ({account[:6]})"
     assert MOBINITI_TOKEN not in result["result"].unique_id
+
+
+@pytest.mark.parametrize("title", ["Mobiniti", "Shop texts"])
+async def test_an_entry_keyed_on_its_token_is_found_by_a_new_sign_in(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str, title: str
+) -> None:
+    """Entries of CommHub 1.2 are keyed on their token; a new token is the same account.
+
+    The sign-in asks with the old entry's token too, and keys that entry on its
+    account: the account is not added twice.
+    """
+    old = mobiniti_entry(sandbox_url)
+    old.add_to_hass(hass)
+    hass.config_entries.async_update_entry(old, title=title)
+    second = "another-token-of-the-same-account"
+    sandbox.mobiniti.tokens.add(second)
+    result = await _token_sign_in(hass, sandbox, sandbox_url, second)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    account = account_id(f"message:{oldest_message(sandbox)}")
+    assert old.unique_id == f"mobiniti:{account}"
+    assert old.title == (f"Mobiniti ({account[:6]})" if title == "Mobiniti" else title)
+    assert old.data["access_token"] == MOBINITI_TOKEN
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_a_token_keyed_entry_that_no_longer_answers_is_left_alone(
+    hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
+) -> None:
+    """Its token revoked, the old entry cannot be matched: the new sign-in is added."""
+    old = mobiniti_entry(sandbox_url)
+    old.add_to_hass(hass)
+    old_unique_id = old.unique_id
+    second = "another-token-of-the-same-account"
+    sandbox.mobiniti.tokens = {second}
+    result = await _token_sign_in(hass, sandbox, sandbox_url, second)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert old.unique_id == old_unique_id
 
 
 @pytest.mark.parametrize(
