@@ -244,8 +244,12 @@ async def test_a_missed_call_whose_journal_write_fails_is_reported_once_later(
     setup_hipcall: SetupEntry,
     sandbox: Sandbox,
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Disk full: no event, not counted, the poll fails; then exactly once."""
+    """Disk full: no event, not counted, the poll fails; then exactly once.
+
+    The failed poll says why in one translated line, not as an unexpected error.
+    """
     entry = await setup_hipcall()
     events = async_capture_events(hass, EVENT)
     assert missed_today(hass) == "0"
@@ -265,6 +269,8 @@ async def test_a_missed_call_whose_journal_write_fails_is_reported_once_later(
         # Still failing: still nothing.
         await next_poll(hass, freezer, POLL)
         assert events == []
+    assert "Unexpected error" not in caplog.text
+    assert "could not be saved, so nothing new is reported" in caplog.text
 
     await next_poll(hass, freezer, POLL)
     assert last_poll_succeeded(entry)

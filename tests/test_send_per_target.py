@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -477,3 +478,55 @@ async def test_mobiniti_outage_on_a_later_batch_keeps_earlier_batches_sent(
         if not m.incoming and m.message == TEXT
     ]
     assert sorted(sent) == sorted(numbers)  # each number exactly once
+
+
+async def test_hipmob_credentials_refused_midway_answer_per_target_and_reauth(
+    hass: HomeAssistant, sandbox: Sandbox, setup_hipmob: SetupEntry
+) -> None:
+    """A 401 after the first device was sent: a response, not an error, and reauth.
+
+    The later devices are failed without being tried; a retry of the failed ones
+    cannot send the first one twice.
+    """
+    entry = await setup_hipmob()
+    targets = [JACK, FRIEND_1, FRIEND_2]
+    fault_on_nth(sandbox.hipmob, "/messages$", 1)
+    sandbox.hipmob.faults[-1].status = 401
+
+    response = await call(hass, "send_message", entry, to=targets, json=JSON_BODY)
+
+    results = response["results"]
+    assert [(r["to"], r["status"]) for r in results] == [
+        (JACK, "sent"),
+        (FRIEND_1, "failed"),
+        (FRIEND_2, "failed"),
+    ]
+    assert all(r["error"] for r in results[1:])
+    hipmob = HipmobScenario("json")
+    assert [len(hipmob.delivered(sandbox, t)) for t in targets] == [1, 0, 0]
+    posts = [r for r in sandbox.hipmob.requests if r.method == "POST"]
+    assert len(posts) == 2  # FRIEND_2 was not tried with refused credentials
+    await hass.async_block_till_done()
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == "reauth"
+    assert flow["context"]["entry_id"] == entry.entry_id
+
+
+async def test_mobiniti_payment_required_on_a_later_batch_raises_the_repair(
+    hass: HomeAssistant, sandbox: Sandbox, setup_mobiniti: SetupEntry
+) -> None:
+    """The second batch answers 402: the first stays sent, the issue is raised."""
+    entry = await setup_mobiniti()
+    numbers = [f"+1202555{n:04d}" for n in range(2000, 2150)]
+    fault_on_nth(sandbox.mobiniti, r"/v1/message/batch$", 1)
+    sandbox.mobiniti.faults[-1].status = 402
+
+    response = await call(hass, "send_message", entry, to=numbers, message=TEXT)
+
+    results = response["results"]
+    assert {r["status"] for r in results[:100]} == {"sent"}
+    assert {r["status"] for r in results[100:]} == {"failed"}
+    issue = ir.async_get(hass).async_get_issue(
+        DOMAIN, f"payment_required_{entry.entry_id}"
+    )
+    assert issue is not None

@@ -93,6 +93,24 @@ class TargetResult:
         return cls(to, "failed", error=str(err), cause=err)
 
 
+# Errors about the whole account: no later target can get through either.
+ACCOUNT_ERRORS = (CommHubAuthError, CommHubPaymentRequiredError)
+
+
+class PartlySentError(Exception):
+    """Some targets got the message before an account error stopped the rest.
+
+    The action answers with `response` (a retry must not send twice) and still
+    acts on `cause` (reauth, the payment repair issue).
+    """
+
+    def __init__(self, response: ServiceResponse, cause: CommHubApiError) -> None:
+        """Keep the per-target response and the account error."""
+        super().__init__(str(cause))
+        self.response = response
+        self.cause = cause
+
+
 async def send_each(
     targets: Sequence[str],
     send: Callable[[str], Awaitable[str | None]],
@@ -100,14 +118,16 @@ async def send_each(
 ) -> list[TargetResult]:
     """One request per target; a target that fails is its result, not the end.
 
-    Only what concerns the whole account (credentials, payment) stops the send.
+    An account error (credentials, payment) fails this and every later target
+    without trying them.
     """
-    results = []
-    for target in targets:
+    results: list[TargetResult] = []
+    for index, target in enumerate(targets):
         try:
             results.append(TargetResult(target, status, await send(target)))
-        except CommHubAuthError, CommHubPaymentRequiredError:
-            raise
+        except ACCOUNT_ERRORS as err:
+            results.extend(TargetResult.failed(t, err) for t in targets[index:])
+            break
         except CommHubApiError as err:
             results.append(TargetResult.failed(target, err))
     return results
@@ -119,11 +139,14 @@ def results_response(
     """The action's response; an error only when no target got the message.
 
     When the service could not be reached at all, that error is raised (and
-    mapped as any client error: unavailable, rate limited, ...).
+    mapped as any client error: unavailable, rate limited, ...); an account
+    error after some targets were sent raises `PartlySentError`.
     """
+    causes = [r.cause for r in results if r.cause is not None]
+    account_error = next((c for c in causes if isinstance(c, ACCOUNT_ERRORS)), None)
     if all(result.status == "failed" for result in results):
-        if results[0].cause is not None:
-            raise results[0].cause
+        if cause := account_error or results[0].cause:
+            raise cause
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="send_failed",
@@ -132,4 +155,7 @@ def results_response(
     listed = [
         {"to": r.to, "status": r.status, "id": r.id, "error": r.error} for r in results
     ]
-    return {**extra, "results": cast(list[JsonValueType], listed)}
+    response: ServiceResponse = {**extra, "results": cast(list[JsonValueType], listed)}
+    if account_error is not None:
+        raise PartlySentError(response, account_error)
+    return response

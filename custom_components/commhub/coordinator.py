@@ -8,7 +8,7 @@ from typing import Any, ClassVar, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api import CommHubApiError
@@ -69,6 +69,14 @@ class CommHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except CommHubApiError as err:
             self._healthy_since = None
             raise update_failed(self.hass, self.config_entry, err) from err
+        except LedgerError as err:
+            # Not saved, so not fired: the next poll finds it again (as a catch-up).
+            self._healthy_since = None
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="ledger_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         delete_payment_issue(self.hass, self.config_entry)
         if self._healthy_since is None:
             self._healthy_since = started

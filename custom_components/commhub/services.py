@@ -15,7 +15,7 @@ from homeassistant.core import (
 from homeassistant.helpers import service
 import voluptuous as vol
 
-from .actions import invalid
+from .actions import PartlySentError, invalid
 from .api import CommHubApiError
 from .const import CONF_SERVICE, DOMAIN
 from .coordinator import CommHubConfigEntry
@@ -42,6 +42,10 @@ async def _async_call(
         )
     try:
         response = await action.handler(call, entry.runtime_data)
+    except PartlySentError as err:
+        # Sent to some: answer per target, and still reauth or raise the issue.
+        action_failed(call.hass, entry, err.cause, action.input_statuses)
+        return err.response
     except CommHubApiError as err:
         raise action_failed(call.hass, entry, err, action.input_statuses) from err
     delete_payment_issue(call.hass, entry)
