@@ -1,6 +1,6 @@
 """Fixtures: a real sandbox server on 127.0.0.1 and Hipmob entries pointed at it."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,18 @@ MOBINITI_WEBHOOK_ID = "mobiniti-test-webhook-id"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/commhub."""
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_calls(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Home Assistant reports CommHub's use of deprecated APIs: none may be left."""
+    yield
+    reported = [
+        r.getMessage()
+        for r in caplog.get_records("call")
+        if r.name == "homeassistant.helpers.frame" and "'commhub'" in r.getMessage()
+    ]
+    assert not reported, reported
 
 
 @pytest.fixture

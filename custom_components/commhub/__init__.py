@@ -118,9 +118,7 @@ def _sync_devices(hass: HomeAssistant, entry: CommHubConfigEntry) -> None:
     expected = {entry.entry_id, *provider.expected_devices(coordinator)}
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         if not any(identifier in expected for _, identifier in device.identifiers):
-            registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+            registry.async_remove_device(device.id)
     for followed in provider.followed:
         if followed.issue is not None:
             followed.issue.delete_except(
