@@ -342,7 +342,7 @@ async def test_an_account_without_messages_is_known_by_its_token(
 async def test_an_entry_keyed_on_its_token_is_found_by_a_new_sign_in(
     hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str, title: str
 ) -> None:
-    """Entries of CommHub 1.2 are keyed on their token; a new token is the same account.
+    """Entries of earlier releases are keyed on their token; a new token is the same account.
 
     The sign-in asks with the old entry's token too, and keys that entry on its
     account: the account is not added twice.
