@@ -175,7 +175,7 @@ async def test_garbled_times_in_an_old_store_are_ignored(
     sandbox_url: str,
     hass_storage: dict[str, Any],
 ) -> None:
-    """A CommHub 1.2 call ledger whose times are not times still loads.
+    """A CommHub 0.4 call ledger whose times are not times still loads.
 
     The unreadable "last missed call" is unknown, not an error; a new missed
     call is reported and becomes the last one.

@@ -27,7 +27,7 @@ JANE = "+12025550101"
 
 
 def legacy_store(key: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A Store file as CommHub 1.2 and earlier wrote it (version 1)."""
+    """A Store file as CommHub 0.4 and earlier wrote it (version 1)."""
     return {"version": 1, "minor_version": 1, "key": key, "data": data}
 
 

@@ -54,7 +54,7 @@ def _account(identity: str) -> Account:
 
 
 def _token_keyed_entries(hass: HomeAssistant) -> list[ConfigEntry]:
-    """Entries keyed on their token: by CommHub 1.2 and earlier, or still empty."""
+    """Entries keyed on their token: by CommHub 0.4 and earlier, or still empty."""
     entries = []
     for entry in hass.config_entries.async_entries(DOMAIN):
         token = entry.data.get(CONF_ACCESS_TOKEN)
