@@ -259,13 +259,8 @@ async def step_credentials(
 ) -> ConfigFlowResult:
     """The API key."""
 
-    async def signed_in(
-        account: Account, credentials: dict[str, Any]
-    ) -> ConfigFlowResult:
-        return await flow.async_create_account_entry(provider, account, credentials)
-
     return await flow.async_credentials_form(
-        provider, {vol.Required(CONF_API_KEY): PASSWORD}, user_input, signed_in
+        provider, {vol.Required(CONF_API_KEY): PASSWORD}, user_input
     )
 
 

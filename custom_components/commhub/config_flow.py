@@ -157,7 +157,7 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         provider: Provider[Any],
         fields: dict[vol.Marker, Any],
         user_input: dict[str, Any] | None,
-        signed_in: SignedIn,
+        signed_in: SignedIn | None = None,
         *,
         step_id: str | None = None,
         prepare: Callable[[dict[str, Any]], dict[str, Any]] = dict,
@@ -165,7 +165,8 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         """A provider's credentials form: sign in, claim the account, go on.
 
         `prepare` normalises the entered credentials (or raises `FlowError`);
-        `signed_in` gets the account and the credentials to store.
+        `signed_in` gets the account and the credentials to store (by default,
+        the entry is created with them).
         """
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
@@ -186,6 +187,10 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 errors, placeholders = _form_errors(err), err.placeholders
             else:
                 await self.async_claim(provider, account)
+                if signed_in is None:
+                    return await self.async_create_account_entry(
+                        provider, account, credentials
+                    )
                 return await signed_in(account, credentials)
         schema = vol.Schema(
             {

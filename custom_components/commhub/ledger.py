@@ -50,6 +50,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import STORAGE_DIR, Store
 
+from .stored import stored_time
+
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 2  # version 1 is the legacy ledgers' whole-Store payload
@@ -523,7 +525,7 @@ class Ledger:
         keys.update(_unescaped(form.get("escaped_keys")))
         self._keys.update(keys)
         if "baseline_at" in form:
-            self.baseline_at = _aware(form["baseline_at"])
+            self.baseline_at = stored_time(form["baseline_at"])
         if "position" in form:
             self.position = _position(form["position"])
         if "counters" in form:
@@ -598,17 +600,6 @@ def _unescaped(value: object) -> dict[str, float]:
         for text, stamp in _stamps(value).items()
         if isinstance(key := _json(text), str)
     }
-
-
-def _aware(value: object) -> datetime | None:
-    """An aware datetime from its ISO form; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def _position(value: object) -> dict[str, Any]:

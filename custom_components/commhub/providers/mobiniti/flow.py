@@ -114,15 +114,9 @@ async def step_token(
 ) -> ConfigFlowResult:
     """A personal access token (Settings → Integrations in Mobiniti)."""
 
-    async def signed_in(
-        account: Account, credentials: dict[str, Any]
-    ) -> ConfigFlowResult:
-        return await flow.async_create_account_entry(provider, account, credentials)
-
     return await flow.async_credentials_form(
         provider,
         {vol.Required(CONF_ACCESS_TOKEN): PASSWORD},
         user_input,
-        signed_in,
         step_id="mobiniti_token",
     )
