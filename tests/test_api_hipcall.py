@@ -94,8 +94,8 @@ async def test_users_from_every_page_of_the_sandbox(
     assert satya.default_extension_id == 5
     assert client.budget is not None
     assert client.budget.used == 3
-    extensions = await client.list_extensions()
-    assert extensions[5] == "1002"
+    extensions = await client.extensions_by_user(users.items)
+    assert extensions[satya.id] == "1002"
 
 
 async def test_next_links_give_only_a_page_number(
@@ -236,7 +236,7 @@ async def test_validation_errors_carry_the_field_messages(
     )
     answers["/comments"] = (403, {"message": "This action is unauthorized."})
     with pytest.raises(CommHubRequestError, match=r"This action is unauthorized\."):
-        await client.add_comment({})
+        await client.add_comment("deal", 1, "x")
 
 
 async def test_created_records_are_returned(
@@ -248,5 +248,5 @@ async def test_created_records_are_returned(
     assert await client.create_task({"name": "x"}) == {"id": 12, "name": "x"}
     answers["/comments"] = (201, {"data": "created"})
     with pytest.raises(CommHubResponseError):
-        await client.add_comment({"content": "x"})
+        await client.add_comment("contact", 1, "x")
     assert json.dumps(seen) == json.dumps(["/tasks", "/comments"])

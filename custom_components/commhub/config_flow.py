@@ -123,8 +123,9 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         self, provider: Provider[Any], credentials: Mapping[str, Any]
     ) -> Account:
         """The account the credentials reach; `FlowError` with the form's error."""
-        if not str(credentials.get(CONF_BASE_URL, "")).startswith(
-            ("http://", "https://")
+        url = str(credentials.get(CONF_BASE_URL, ""))
+        if not url.startswith(("http://", "https://")) and (
+            url or provider.flow.default_url
         ):
             raise FlowError("invalid_url")
         try:
@@ -187,6 +188,8 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
                 errors, placeholders = _form_errors(err), err.placeholders
             else:
                 await self.async_claim(provider, account)
+                if account.base_url:
+                    credentials[CONF_BASE_URL] = account.base_url
                 if signed_in is None:
                     return await self.async_create_account_entry(
                         provider, account, credentials
@@ -319,7 +322,7 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
         if user_input is not None:
             secret = str(user_input[secret_key]).strip()
             try:
-                unique_id = await self._recheck(
+                unique_id, _ = await self._recheck(
                     entry, provider, {**entry.data, secret_key: secret}
                 )
             except FlowError as err:
@@ -337,10 +340,11 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     async def _recheck(
         self, entry: ConfigEntry, provider: Provider[Any], credentials: dict[str, Any]
-    ) -> str:
-        """Sign in with new credentials; the entry's unique id if it is the same."""
+    ) -> tuple[str, str]:
+        """Sign in with new credentials: the unique id (the same account's) and URL."""
         account = await self.async_sign_in(provider, credentials)
-        return self._same_account(entry, provider, account)
+        url = account.base_url or credentials[CONF_BASE_URL]
+        return self._same_account(entry, provider, account), url
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -357,7 +361,7 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             secret = str(user_input[secret_key]).strip()
             url = base_url(user_input)
             try:
-                unique_id = await self._recheck(
+                unique_id, url = await self._recheck(
                     entry,
                     provider,
                     {**entry.data, secret_key: secret, CONF_BASE_URL: url},

@@ -20,16 +20,21 @@ URL_ERRORS = frozenset({"invalid_url", "cannot_connect"})
 
 
 def advanced_section(base_url: str, *, collapsed: bool = True) -> section:
-    """The section holding the API base URL (collapsed unless it is at fault)."""
-    return section(
-        vol.Schema({vol.Required(CONF_BASE_URL, default=base_url): str}),
-        {"collapsed": collapsed},
+    """The section holding the API base URL (collapsed unless it is at fault).
+
+    Without a default URL the field may stay empty: the provider finds the URL.
+    """
+    field = (
+        vol.Required(CONF_BASE_URL, default=base_url)
+        if base_url
+        else vol.Optional(CONF_BASE_URL)
     )
+    return section(vol.Schema({field: str}), {"collapsed": collapsed})
 
 
 def base_url(user_input: Mapping[str, Any]) -> str:
     """The base URL the user entered, without a trailing slash."""
-    return str(user_input[CONF_ADVANCED][CONF_BASE_URL]).strip().rstrip("/")
+    return str(user_input[CONF_ADVANCED].get(CONF_BASE_URL, "")).strip().rstrip("/")
 
 
 def list_fields(

@@ -45,6 +45,8 @@ class Account:
     proven: bool = True
     # What the provider's next steps need of the sign-in (e.g. the apps to pick).
     extra: Any = None
+    # Where the account was found, when the provider searched for it.
+    base_url: str | None = None
 
 
 class FlowError(Exception):
@@ -84,6 +86,8 @@ class ProviderFlow:
     key, the menu option). `check` signs in with credentials (the entry's data with
     the new secret and base URL) and says which account they reach, or raises
     `FlowError`. Reauth and reconfigure ask for `secret_key` (and the base URL).
+    An empty `default_url` lets the base URL be left empty: `check` then finds
+    it and says where in `Account.base_url`.
     """
 
     steps: Mapping[str, FlowStep]

@@ -7,7 +7,6 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 
-from ...api.hipcall import HIPCALL_API_URL
 from ...provider import Provider, ProviderFlow, ProviderOptions
 from ...redact import TO_REDACT
 from .actions import ACTIONS
@@ -24,7 +23,7 @@ async def _diagnostics(
         "users": [
             async_redact_data(asdict(user), TO_REDACT) for user in data.users.values()
         ],
-        "extensions": len(data.extensions),
+        "users_with_extension": len(data.extensions),
         "missed_today": data.missed_today(),
         "last_missed_at": data.last_missed_at,
         "call_history": {**coordinator.history(), **coordinator.ledger.position},
@@ -43,7 +42,7 @@ PROVIDER = Provider[HipcallCoordinator](
     flow=ProviderFlow(
         steps={"hipcall": step_credentials},
         secret_key=CONF_API_TOKEN,
-        default_url=HIPCALL_API_URL,
+        default_url="",  # found by trying the known hosts
         check=check,
     ),
     options=ProviderOptions(interval=INTERVAL),

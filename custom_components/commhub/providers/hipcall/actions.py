@@ -9,13 +9,11 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
+from ...api.hipcall import COMMENTABLE_PATHS
 from ...provider import Action
 from .coordinator import HipcallCoordinator
 
 TASK_PRIORITIES = ("low", "medium", "high")
-COMMENTABLE_TYPES = ("company", "contact", "deal")
-# The format of the document's task example ("20220612 12:12:12").
-DUE_DATE_FORMAT = "%Y%m%d %H:%M:%S"
 
 IDS = vol.All(cv.ensure_list, [cv.positive_int])
 CREATE_TASK_SCHEMA = vol.Schema(
@@ -34,26 +32,26 @@ CREATE_TASK_SCHEMA = vol.Schema(
 ADD_COMMENT_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required("commentable_type"): vol.In(COMMENTABLE_TYPES),
+        vol.Required("commentable_type"): vol.In(tuple(COMMENTABLE_PATHS)),
         vol.Required("commentable_id"): cv.positive_int,
         vol.Required("content"): vol.All(cv.string, vol.Length(min=1)),
     }
 )
 
 
-def _body(data: dict[str, Any]) -> dict[str, Any]:
-    """The action's fields as the API's JSON body (dates in the document's form)."""
-    body = {k: v for k, v in data.items() if k != ATTR_CONFIG_ENTRY_ID}
-    if "due_date" in body:
-        body["due_date"] = dt_util.as_local(body["due_date"]).strftime(DUE_DATE_FORMAT)
-    return body
+def _task(data: dict[str, Any]) -> dict[str, Any]:
+    """The action's fields as the client's task (a due date in local time)."""
+    task = {k: v for k, v in data.items() if k != ATTR_CONFIG_ENTRY_ID}
+    if "due_date" in task:
+        task["due_date"] = dt_util.as_local(task["due_date"])
+    return task
 
 
 async def create_task(
     call: ServiceCall, coordinator: HipcallCoordinator
 ) -> ServiceResponse:
     """Create a task; the response is what Hipcall created."""
-    created = await coordinator.client.create_task(_body(dict(call.data)))
+    created = await coordinator.client.create_task(_task(dict(call.data)))
     return cast(dict[str, JsonValueType], created)
 
 
@@ -61,7 +59,9 @@ async def add_comment(
     call: ServiceCall, coordinator: HipcallCoordinator
 ) -> ServiceResponse:
     """Comment on a contact, company or deal; the response is the comment."""
-    created = await coordinator.client.add_comment(_body(dict(call.data)))
+    created = await coordinator.client.add_comment(
+        call.data["commentable_type"], call.data["commentable_id"], call.data["content"]
+    )
     return cast(dict[str, JsonValueType], created)
 
 

@@ -194,7 +194,6 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
     async def _poll_users(self) -> None:
         page = await self.client.list_users()
         self._warn_malformed("user", page.malformed)
-        self._extensions = await self.client.list_extensions()
         users = {user.id: user for user in page.items}
         # A user whose record is malformed now is still there: keep what we knew.
         for record in page.malformed:
@@ -203,6 +202,7 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
                 if known is not None:
                     users[known.id] = known
         self._users = users
+        self._extensions = await self.client.extensions_by_user(users.values())
 
     def _is_known(self, call: HipcallCall, now: datetime) -> bool:
         """Whether the call was seen before or ended too early to report."""

@@ -27,7 +27,7 @@ def _user_attributes(coordinator: HipcallCoordinator, user_id: int) -> dict[str,
     user = coordinator.data.users.get(user_id)
     if user is None:
         return {}
-    extension = coordinator.data.extensions.get(user.default_extension_id or 0)
+    extension = coordinator.data.extensions.get(user_id)
     return {
         "email": user.email,
         "extension": extension,

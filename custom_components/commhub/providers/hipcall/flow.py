@@ -1,6 +1,7 @@
 """Adding a Hipcall account: an API token."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlowResult
@@ -9,7 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import voluptuous as vol
 
-from ...api.hipcall import HipcallClient, HipcallUser
+from ...api import CommHubApiError, CommHubAuthError, hipcall as api
+from ...api.hipcall import HipcallUser
 from ...const import CONF_BASE_URL
 from ...forms import PASSWORD
 from ...provider import Account, FlowError, Provider
@@ -24,10 +26,29 @@ def account_owner(users: list[HipcallUser]) -> HipcallUser:
 
 
 async def check(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
-    """List the users: the account is its owner's."""
-    client = HipcallClient(
-        async_get_clientsession(hass), data[CONF_API_TOKEN], data[CONF_BASE_URL]
-    )
+    """List the users: the account is its owner's.
+
+    Without a base URL, Hipcall's known API hosts are tried in turn and the
+    first that accepts the token is kept.
+    """
+    if data[CONF_BASE_URL]:
+        return await _sign_in(hass, data[CONF_API_TOKEN], data[CONF_BASE_URL])
+    refused: CommHubApiError | None = None
+    for url in api.KNOWN_API_URLS:
+        try:
+            account = await _sign_in(hass, data[CONF_API_TOKEN], url)
+        except CommHubAuthError as err:
+            refused = err
+        except CommHubApiError as err:
+            refused = refused or err
+        else:
+            return replace(account, base_url=url)
+    assert refused is not None
+    raise refused
+
+
+async def _sign_in(hass: HomeAssistant, token: str, url: str) -> Account:
+    client = api.HipcallClient(async_get_clientsession(hass), token, url)
     users = (await client.list_users()).items
     if not users:
         raise FlowError("no_users")
