@@ -114,6 +114,14 @@ Resources (the document gives no bodies except groups and webhooks)
   "updated_at"}`; `send_at` must be after now. Once `send_at` has passed (checked on
   every API request and demo step, or `process_due`) it is sent: an OUTGOING message
   dated `send_at` appears and the scheduled message is gone (404).
+- Scheduled messages live at `/v1/message/schedule` in the document and at
+  `/v1/messages/schedule` in Mobiniti's PHP client (`mobiniti/api-php-client`,
+  list, create, retrieve, update, delete alike). `schedule_paths` says which the
+  service serves: "document", "vendor" or "both" (the default, so clients written
+  from either work). The other answers as an unknown route does, before
+  authentication and the rate limit: `schedule_refusal` 404 (no such route, the
+  default) or 405 (a route without that method: an empty `Allow`). Both are
+  settings.
 - `PATCH /v1/contacts/unsubscribe` answers 200 `{"unsubscribed": N}`: N counts the
   contacts unsubscribed by this request; numbers that are no contact or already
   unsubscribed are skipped without error. Each unsubscribed contact gets
@@ -210,6 +218,15 @@ MAX_UNSUBSCRIBE = 100
 MAX_BATCH = 100
 MAX_LOOKUP = 10
 MAX_MESSAGE = 1600
+# The two paths of scheduled messages (see the module docstring).
+SCHEDULE_BASES: dict[str, str] = {
+    "document": "/message/schedule",
+    "vendor": "/messages/schedule",
+}
+SchedulePaths = Literal["document", "vendor", "both"]
+SCHEDULE_PATH_CHOICES: tuple[SchedulePaths, ...] = get_args(SchedulePaths)
+SCHEDULE_REFUSALS = (404, 405)
+SCHEDULE_SETTINGS = ("schedule_paths", "schedule_refusal")
 DELIVERY_TIMEOUT = 10.0  # seconds a webhook receiver has to answer
 USER_AGENT = "Mobiniti-Sandbox-Webhooks/1.0"
 
@@ -896,6 +913,21 @@ def _optional_str(body: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+def _schedule_settings(
+    body: Mapping[str, Any], paths: SchedulePaths, refusal: int
+) -> tuple[SchedulePaths, int]:
+    """The scheduled message switches a settings body asks for (ValueError if bad)."""
+    new_paths = body.get("schedule_paths", paths)
+    if new_paths not in SCHEDULE_PATH_CHOICES:
+        msg = f"schedule_paths must be one of {', '.join(SCHEDULE_PATH_CHOICES)}"
+        raise ValueError(msg)
+    new_refusal = body.get("schedule_refusal", refusal)
+    if type(new_refusal) is not int or new_refusal not in SCHEDULE_REFUSALS:
+        msg = "schedule_refusal must be 404 or 405"
+        raise ValueError(msg)
+    return new_paths, new_refusal
+
+
 def _control_time(body: Mapping[str, Any], key: str = "at") -> datetime | None:
     value = body.get(key)
     if value is None:
@@ -930,6 +962,8 @@ class MobinitiSandbox(ServiceSandbox):
     per_route_interval: float
     throttled: int
     delivery_codes: dict[str, str]
+    schedule_paths: SchedulePaths
+    schedule_refusal: int
     webhook_urls: dict[str, str]
     deliveries: list[WebhookDelivery]
     last_events: dict[str, dict[str, Any]]
@@ -965,6 +999,8 @@ class MobinitiSandbox(ServiceSandbox):
         self.throttled = 0
         self._hits = {}
         self.delivery_codes = {}
+        self.schedule_paths = "both"
+        self.schedule_refusal = 404
         self.webhook_urls = {}
         self.deliveries = []
         self.last_events = {}
@@ -1471,7 +1507,6 @@ class MobinitiSandbox(ServiceSandbox):
 
     def _api_routes(self) -> list[tuple[str, str, Handler, str]]:
         """(method, path under /v1, handler, required scope)."""
-        sched, one = "/message/schedule", "/message/schedule/{id}"
         return [
             ("GET", "/contacts", self._list_contacts, "contacts.view"),
             ("POST", "/contacts", self._create_contact, "contacts.create"),
@@ -1486,13 +1521,33 @@ class MobinitiSandbox(ServiceSandbox):
             ("GET", "/messages/{id}", self._get_message, "messages.view"),
             ("POST", "/message", self._send, "messages.create"),
             ("POST", "/message/batch", self._send_batch, "messages.create"),
+            *(
+                route
+                for base in SCHEDULE_BASES.values()
+                for route in self._scheduled_routes(base)
+            ),
+            ("POST", "/phone-numbers/lookup", self._lookup, "phone-numbers.lookup"),
+        ]
+
+    def _scheduled_routes(self, sched: str) -> list[tuple[str, str, Handler, str]]:
+        """The scheduled message routes under one of their two paths."""
+        one = f"{sched}/{{id}}"
+        return [
             ("GET", sched, self._list_scheduled, "message.schedule.view"),
             ("POST", sched, self._create_scheduled, "message.schedule.create"),
             ("GET", one, self._get_scheduled, "message.schedule.view"),
             ("PUT", one, self._update_scheduled, "message.schedule.update"),
             ("DELETE", one, self._delete_scheduled, "message.schedule.delete"),
-            ("POST", "/phone-numbers/lookup", self._lookup, "phone-numbers.lookup"),
         ]
+
+    def _refuse_unserved_schedule(self, canonical: str) -> None:
+        """The scheduled message path `schedule_paths` leaves out: an unknown route."""
+        for name, base in SCHEDULE_BASES.items():
+            path = f"{self.prefix}/v1{base}"
+            served = self.schedule_paths in {name, "both"}
+            if not served and (canonical == path or canonical.startswith(path + "/")):
+                allow = {"Allow": ""} if self.schedule_refusal == 405 else {}
+                raise ApiError(self.schedule_refusal, headers=allow)
 
     def routes(self) -> list[Route]:
         """OAuth endpoints and the API routes the integration needs."""
@@ -1521,11 +1576,12 @@ class MobinitiSandbox(ServiceSandbox):
             return  # the router's 404/405 in the API's shape
         if not request.path.startswith(self.prefix + "/v1/"):
             return  # OAuth endpoints
+        resource = request.match_info.route.resource
+        canonical = resource.canonical if resource is not None else request.path
+        self._refuse_unserved_schedule(canonical)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         token = token.strip()
         valid = scheme.lower() == "bearer" and self.token_valid(token)
-        resource = request.match_info.route.resource
-        canonical = resource.canonical if resource is not None else request.path
         route = f"{request.method} {canonical}"
         self._throttle(request, route if valid else f"{request.remote} {route}")
         if not valid:
@@ -1626,6 +1682,8 @@ class MobinitiSandbox(ServiceSandbox):
             if self.redirect_uris is not None
             else None,
             "delivery_codes": dict(self.delivery_codes),
+            "schedule_paths": self.schedule_paths,
+            "schedule_refusal": self.schedule_refusal,
         }
 
     def state(self) -> dict[str, Any]:
@@ -2324,7 +2382,7 @@ class MobinitiSandbox(ServiceSandbox):
         body = await read_json_object(request)
         flags = ("payment_required", "rate_limit_enabled", "oauth_approve")
         known = {*flags, "per_route_interval", "token_lifetime", "redirect_uris"}
-        unknown = set(body) - known - {"delivery_codes"}
+        unknown = set(body) - known - {"delivery_codes", *SCHEDULE_SETTINGS}
         if unknown:
             msg = f"unknown setting(s): {', '.join(sorted(unknown))}"
             raise ValueError(msg)
@@ -2357,6 +2415,9 @@ class MobinitiSandbox(ServiceSandbox):
         ):
             msg = "delivery_codes must map phone numbers to the document's codes"
             raise ValueError(msg)
+        paths, refusal = _schedule_settings(
+            body, self.schedule_paths, self.schedule_refusal
+        )
         for key in flags:
             if key in body:
                 setattr(self, key, body[key])
@@ -2364,6 +2425,7 @@ class MobinitiSandbox(ServiceSandbox):
         self.token_lifetime = lifetime
         self.redirect_uris = set(uris) if uris is not None else None
         self.delivery_codes = dict(codes)
+        self.schedule_paths, self.schedule_refusal = paths, refusal
         return self.settings()
 
 

@@ -31,6 +31,7 @@ from sandbox.mobiniti import (
     TOKEN_LIFETIME,
     WEBHOOK_KINDS,
     MobinitiSandbox,
+    SchedulePaths,
 )
 
 from .conftest import BearerApi
@@ -338,6 +339,7 @@ API_ROUTES = [
     ("POST", "/v1/message"),
     ("POST", "/v1/message/batch"),
     ("GET", "/v1/message/schedule"),
+    ("POST", "/v1/messages/schedule"),
     ("POST", "/v1/phone-numbers/lookup"),
 ]
 
@@ -1330,6 +1332,126 @@ async def test_due_scheduled_messages_are_sent(
     path = f"/v1/message/schedule/{scheduled['id']}"
     await assert_error(await mobiniti.request("GET", path), 404)
     assert len(service.scheduled) == 1  # the seeded one is for tomorrow
+
+
+# -- the two scheduled message paths -------------------------------------------------------
+
+# The document's path and the one Mobiniti's PHP client uses.
+SCHEDULE_PATHS = {"document": "/v1/message/schedule", "vendor": "/v1/messages/schedule"}
+
+
+def schedule_body(text: str = "Doors open at 9") -> dict[str, str]:
+    """A scheduled message for tomorrow morning (the `clock` fixture's time)."""
+    return {
+        "phone_number": SEED_JOHN,
+        "message": text,
+        "send_at": "2026-03-05T09:00:00Z",
+    }
+
+
+async def test_both_schedule_paths_are_one_resource_by_default(
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
+) -> None:
+    assert (service.schedule_paths, service.schedule_refusal) == ("both", 404)
+    document, vendor = SCHEDULE_PATHS["document"], SCHEDULE_PATHS["vendor"]
+    response = await mobiniti.request("POST", vendor, json=schedule_body())
+    created = (await ok(response, 201))["data"]
+    assert list(created) == SCHEDULED_KEYS
+    for path in (document, vendor):
+        listed = (await ok(await mobiniti.request("GET", path)))["data"]
+        assert created["id"] in [s["id"] for s in listed]
+        one = await ok(await mobiniti.request("GET", f"{path}/{created['id']}"))
+        assert one["data"] == created
+    change = {"message": "Doors open at 10"}
+    await ok(await mobiniti.request("PUT", f"{vendor}/{created['id']}", json=change))
+    one = await ok(await mobiniti.request("GET", f"{document}/{created['id']}"))
+    assert one["data"]["message"] == "Doors open at 10"
+    response = await mobiniti.request("DELETE", f"{vendor}/{created['id']}")
+    assert response.status == 204
+    await assert_error(
+        await mobiniti.request("GET", f"{document}/{created['id']}"), 404
+    )
+    # A message is still a message: the literal path does not shadow /messages/{id}.
+    message_id = next(iter(service.messages))
+    assert (await mobiniti.request("GET", f"/v1/messages/{message_id}")).status == 200
+
+
+async def test_the_vendor_schedule_path_needs_the_schedule_scope(
+    service: MobinitiSandbox, mobiniti: BearerApi, clock: Clock
+) -> None:
+    token = service.issue_token(["messages.view"])["access_token"]
+    path = SCHEDULE_PATHS["vendor"]
+    response = await mobiniti.request("POST", path, token=token, json=schedule_body())
+    await assert_error(response, 403)
+
+
+@pytest.mark.parametrize("refusal", [404, 405])
+@pytest.mark.parametrize("served", ["document", "vendor"])
+async def test_the_schedule_path_not_served_is_an_unknown_route(
+    service: MobinitiSandbox,
+    mobiniti: BearerApi,
+    clock: Clock,
+    served: SchedulePaths,
+    refusal: int,
+) -> None:
+    """Before authentication and the rate limit, nothing scheduled or changed."""
+    service.schedule_paths = served
+    service.schedule_refusal = refusal
+    service.rate_limit_enabled = True
+    (other,) = set(SCHEDULE_PATHS) - {served}
+    path = SCHEDULE_PATHS[other]
+    seeded = dict(service.scheduled)
+    one = f"{path}/{next(iter(seeded))}"
+    calls = [("POST", path), ("GET", path), ("GET", one), ("PUT", one)]
+    for method, target in [*calls, ("DELETE", one)]:
+        for token in ("default", None, "default"):
+            response = await mobiniti.request(
+                method, target, token=token, json=schedule_body("Twice?")
+            )
+            await assert_error(response, refusal)
+            assert response.headers.get("Allow") == ("" if refusal == 405 else None)
+            assert "X-RateLimit-Remaining" not in response.headers
+    assert service.scheduled == seeded
+    response = await mobiniti.request(
+        "POST", SCHEDULE_PATHS[served], json=schedule_body()
+    )
+    created = (await ok(response, 201))["data"]
+    assert set(service.scheduled) == {*seeded, created["id"]}
+
+
+async def test_control_schedule_path_switch(
+    sandbox: Sandbox, sandbox_client: Client, mobiniti: BearerApi
+) -> None:
+    settings = await control(
+        sandbox_client,
+        "PUT",
+        "/settings",
+        {"schedule_paths": "vendor", "schedule_refusal": 405},
+    )
+    assert (settings["schedule_paths"], settings["schedule_refusal"]) == (
+        "vendor",
+        405,
+    )
+    service = sandbox.mobiniti
+    assert (service.schedule_paths, service.schedule_refusal) == ("vendor", 405)
+    response = await mobiniti.request("POST", SCHEDULE_PATHS["document"], json={})
+    await assert_error(response, 405)
+    response = await mobiniti.request("POST", SCHEDULE_PATHS["vendor"], json={})
+    await assert_error(response, 422, ["phone_number", "message", "send_at"])
+    for bad in (
+        {"schedule_paths": "neither"},
+        {"schedule_paths": None},
+        {"schedule_refusal": 400},
+        {"schedule_refusal": "404"},
+        {"schedule_refusal": 404.0},
+        {"schedule_refusal": True},
+    ):
+        await control(sandbox_client, "PUT", "/settings", bad, 400)
+    assert await control(sandbox_client, "GET", "/settings") == settings
+    await control(sandbox_client, "PUT", "/settings", {"schedule_paths": "document"})
+    assert (service.schedule_paths, service.schedule_refusal) == ("document", 405)
+    assert (await sandbox_client.post("/_control/reset")).status == 200
+    assert (service.schedule_paths, service.schedule_refusal) == ("both", 404)
 
 
 # -- phone number lookup -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from .errors import CommHubResponseError
+from .errors import CommHubRequestError, CommHubResponseError
 from .http import HttpClient, RawResponse
 from .records import (
     MalformedRecordError,
@@ -42,6 +42,10 @@ MAX_BATCH = 100  # numbers per POST /v1/message/batch
 PAGE_LIMIT = 100
 # The document: "1 request per second for each route".
 ROUTE_INTERVAL = 1.0
+# Scheduling: the document's path first, then the one Mobiniti's own PHP client uses.
+SCHEDULE_PATHS: tuple[str, str] = ("/v1/message/schedule", "/v1/messages/schedule")
+# Statuses that prove a path has no scheduling route, so nothing was scheduled there.
+NO_ROUTE = frozenset({404, 405})
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
@@ -294,6 +298,8 @@ class MobinitiClient(HttpClient):
         self.throttle = RouteThrottle(route_interval, clock=kwargs.get("clock"))
         # One request per route at a time, so the throttle can count from answers.
         self._route_locks: dict[str, asyncio.Lock] = {}
+        # The scheduling path tried first: the last one that worked.
+        self._schedule_path = SCHEDULE_PATHS[0]
 
     async def _access_token(self) -> str:
         if isinstance(self._token, str):
@@ -448,8 +454,31 @@ class MobinitiClient(HttpClient):
             "message": message,
             "send_at": format_mobiniti_time(send_at),
         }
-        data = await self._send("POST", "/v1/message/schedule", body)
-        return _scheduled(data, phone_number)
+        return _scheduled(await self._post_schedule(body), phone_number)
+
+    async def _post_schedule(self, body: Mapping[str, Any]) -> Any:
+        """POST to the path that worked last; on a 404 or 405 to the other one once.
+
+        Only those answers prove nothing was scheduled, so no other error is
+        retried (never two scheduled messages). The path that works is kept.
+        """
+        first = self._schedule_path
+        try:
+            return await self._send("POST", first, body)
+        except CommHubRequestError as err:
+            if err.status not in NO_ROUTE:
+                raise
+            refused = err
+        other = SCHEDULE_PATHS[1] if first == SCHEDULE_PATHS[0] else SCHEDULE_PATHS[0]
+        try:
+            data = await self._send("POST", other, body)
+        except CommHubRequestError as err:
+            # Neither path took it: the answer of the path tried first is the one told.
+            if err.status in NO_ROUTE:
+                raise refused from err
+            raise
+        self._schedule_path = other
+        return data
 
     async def unsubscribe(self, phone_numbers: Sequence[str]) -> int:
         """Unsubscribe the numbers, MAX_UNSUBSCRIBE per request; how many were.
