@@ -5,12 +5,13 @@ The seed document (`ip1sms-api-v2-conversations.txt`) specifies one endpoint,
 400 "Participant was invalid" and 404 "No messages to list". The project's issue adds
 Bearer authentication, `POST /v2/batches`, paging with `start`/`limit`/`order` and a
 `Link` header, the per-account inbound-SMS callback and delivery reports posted to a
-batch's `deliveryReportUrl` (retried every 10 minutes until answered 200).
-`GET /v2/batches/{id}` and `GET /v2/messages/{id}` follow IP1's public v2 resource
-naming. Everything else is a sandbox decision, stated here:
+batch's `deliveryReportUrl`. IP1's developer pages and C# sample (VENDORS.md) add
+the batch options, the list endpoints the sample reads, the report's fields and
+IP1's retry policy. `GET /v2/batches/{id}` and `GET /v2/messages/{id}` follow IP1's
+public v2 resource naming. Everything else is a sandbox decision, stated here:
 
 - Times: UTC, ISO 8601 with milliseconds and an explicit offset,
-  `2026-11-23T12:00:00.123+00:00`; the clock is `datetime.now(UTC)`, read per call.
+  `2026-11-23T12:00:00.123+00:00`; the clock (see the end) is read per call.
 - Errors: RFC 7807 problem details (`application/problem+json; charset=utf-8`):
   `{"type", "title", "status"}` plus `detail` where there is one, and for every 400
   an `errors` object mapping a field (`participant`, `start`, `sender`,
@@ -25,31 +26,53 @@ naming. Everything else is a sandbox decision, stated here:
   `recipient` exactly (case-sensitive).
 - Messages: `direction` 0 is mobile-terminated (sent by the account), 1 is
   mobile-originated (received); the contract tells clients not to rely on it.
-  `type` 0 (SMS), `priority` 1, `datacoding` 0 for GSM 03.38 text and 2 for UCS-2,
-  `segments` by the usual 160/153 and 70/67 rules. Outbound messages cost
-  0.35 SEK per segment, inbound ones 0.0 SEK. `batchId` and `reference` are null
-  for inbound messages (and `reference` for batches sent without one); `mcc`/`mnc`
-  are "240"/"01" for Swedish (46...) numbers and null otherwise.
+  `type` 1 (SMS; 0 is flash, as IP1's C# sample numbers them), `priority` 1 (2 is
+  high), `datacoding` 0 for GSM 03.38 text and 2 for UCS-2, `segments` by the usual
+  160/153 and 70/67 rules. Outbound messages cost 0.35 SEK per segment, inbound ones
+  0.0 SEK. `batchId` and `reference` are null for inbound messages (and `reference`
+  for batches sent without one); `mcc`/`mnc` are "240"/"01" for Swedish (46...)
+  numbers and null otherwise.
 - Statuses: the codes are the seed's enum. The sandbox uses 101 queued, 102 sent to
   the operator, 201 delivered (outbound) / received (inbound), 402 undeliverable;
   `duration` is always 0. The newest status is the last one appended, and `modified`
   is its time. A message's creation time is its first status time.
-- Conversation lists: ordered by creation time (ties by arrival), `order=asc`
-  (default, oldest first) or `desc` (case-insensitive); `start` is a 0-based offset
-  (default 0), `limit` defaults to 50 and is clamped to 100. `Link` carries absolute
-  `rel="next"` / `rel="prev"` URLs with all three parameters when such a page exists.
-  A participant without messages is 404; a page past the end is 200 with `[]`.
+- Lists (`GET /v2/conversations/{participant}`, its `/mo` and `/mt` halves, as IP1's
+  C# sample reads them, `GET /v2/batches` and `GET /v2/batches/{id}/messages`):
+  ordered by creation time (ties by arrival), `order=asc` (default, oldest first) or
+  `desc` (case-insensitive); `start` is a 0-based offset (default 0), `limit`
+  defaults to 50 and is clamped to 100. `Link` carries absolute `rel="next"` /
+  `rel="prev"` URLs with all three parameters when such a page exists. A
+  conversation without messages is 404; a page past the end is 200 with `[]`.
 - `POST /v2/batches` answers 201 with `Location` and the batch:
   `{"id", "owner", "sender", "recipients", "body", "deliveryReportUrl", "reference",
-  "created", "messages": [message, ...]}`; one message per entry of `recipients`,
-  in order (repeats are sent twice), each created with status 101. Unknown fields are
-  ignored.
+  "deliveryWindows", "tags", "created", "messages": [message, ...]}`; one message per
+  recipient, in order (repeats are sent twice), each created with status 101.
+  `recipients` is a list of numbers, or IP1's templating object
+  `{number: {key: text}, "default": {key: text}}`: each `{key}` of the body is
+  replaced by the recipient's text, else the default's (an unknown key stays as
+  written). `type` (0/1 or "flash"/"sms"), `datacoding` (0/2 or "gsm"/"ucs"; UCS-2
+  is kept, GSM falls back to UCS-2 for text outside its alphabet), `priority` (1/2
+  or "normal"/"high"), `deliveryWindows` (`[{"opens", "closes"}]`, ISO 8601 or null,
+  with or without an offset) and `tags` (strings) are checked and kept; an empty
+  `deliveryReportUrl` means none (one of IP1's pages sends `""`). Unknown fields are
+  ignored. A body that is empty or only whitespace is 400.
 - Callbacks are JSON POSTs through real HTTP: each new inbound message (the message
   object) to the account's `inbound_callback_url`, and for each status appended to a
   message of a batch with a `deliveryReportUrl` a report `{"id", "batchId",
-  "recipient", "sender", "code", "created", "reference"}` to that URL. Only HTTP 200
-  counts as delivered; anything else (or no answer) is retried every 10 minutes,
-  forever (`retry_pending`, or `demo_step` when due).
+  "recipient", "code", "duration", "created", "segments", "price", "currency",
+  "reference"}` to that URL. Only HTTP 200 counts as delivered (IP1's pages: "expects
+  a 200 OK"); anything else, or no answer, is tried again every 10 minutes. A
+  delivery report is discarded after 10 attempts, as IP1 does; an inbound message is
+  tried until answered (its page sets no limit).
+- Where IP1's own pages disagree, a switch chooses (an attribute, and
+  `PUT /_control/ip1/variants`): `report_id_key` names the report's message id `id`
+  (default) or `messageId`; `link_style` writes `<url>; rel="next"` (`standard`,
+  default) or `<url> rel="next"` (`legacy`, an older page); `direction_style` gives
+  `direction` as 0/1 (`number`, default, the docs portal) or "mt"/"mo" (`name`, the
+  developer pages).
+- The clock is `now()`: `datetime.now(UTC)` plus `clock_offset`, which `advance()`
+  (`POST /_control/ip1/clock/advance`) moves on before making the attempts then due,
+  so tests drive the retry policy without waiting.
 """
 
 from __future__ import annotations
@@ -63,7 +86,7 @@ from http import HTTPStatus
 import json
 import math
 import re
-from typing import Any, Literal, cast
+from typing import Any, Literal, get_args
 import uuid
 
 from aiohttp import web
@@ -76,6 +99,7 @@ from .core import (
     ServiceSandbox,
     post_json,
     read_json_object,
+    require,
 )
 
 CT_JSON = "application/json; charset=utf-8"
@@ -103,10 +127,18 @@ DEFAULT_OUTBOUND_STATUSES = (STATUS_QUEUED, STATUS_SENT, STATUS_DELIVERED)
 
 DIRECTION_MT = 0  # sent by the account
 DIRECTION_MO = 1  # received by the account
-TYPE_SMS = 0
+TYPE_FLASH = 0  # IP1's C# sample: SmsType Flash = 0, SMS = 1
+TYPE_SMS = 1
 DATACODING_GSM = 0
 DATACODING_UCS2 = 2
 PRIORITY_NORMAL = 1
+PRIORITY_HIGH = 2
+# Batch options by number or by name (IP1's pages send names, its C# sample numbers).
+TYPES = {"flash": TYPE_FLASH, "sms": TYPE_SMS}
+DATACODINGS = {"gsm": DATACODING_GSM, "ucs": DATACODING_UCS2}
+PRIORITIES = {"normal": PRIORITY_NORMAL, "high": PRIORITY_HIGH}
+TEMPLATE_DEFAULT = "default"  # the templating object's fallback values
+PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 CURRENCY = "SEK"
 PRICE_PER_SEGMENT = 0.35
 
@@ -114,6 +146,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_BODY = 2000
 RETRY_INTERVAL = timedelta(minutes=10)
+MAX_REPORT_ATTEMPTS = 10  # then IP1 discards the report
 DELIVERY_TIMEOUT = 10.0  # seconds a callback receiver has to answer
 USER_AGENT = "IP1-Sandbox-Callbacks/2.0"
 
@@ -144,10 +177,19 @@ PROBLEM_TYPES = {
 }
 
 DeliveryKind = Literal["inbound_message", "delivery_report"]
+# Where IP1's own pages disagree: the report's id key, the Link form, direction.
+ReportIdKey = Literal["id", "messageId"]
+LinkStyle = Literal["standard", "legacy"]
+DirectionStyle = Literal["number", "name"]
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "report_id_key": get_args(ReportIdKey),
+    "link_style": get_args(LinkStyle),
+    "direction_style": get_args(DirectionStyle),
+}
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+type Paging = tuple[int, int, str]
+type Errors = dict[str, list[str]]
+CONVERSATION_PATH = "/v2/conversations/{participant:[^/]*}"
 
 
 def _iso(moment: datetime) -> str:
@@ -176,9 +218,13 @@ def is_number(value: str) -> bool:
     return NUMBER_RE.fullmatch(value) is not None
 
 
-def encoding(body: str) -> tuple[int, int]:
-    """The data coding (0 GSM, 2 UCS-2) and the number of segments of a text."""
-    if all(c in GSM_BASIC or c in GSM_EXTENSION for c in body):
+def encoding(body: str, requested: int | None = None) -> tuple[int, int]:
+    """The data coding (0 GSM, 2 UCS-2) and the number of segments of a text.
+
+    UCS-2 when asked for, or when a character is outside the GSM alphabet.
+    """
+    gsm = all(c in GSM_BASIC or c in GSM_EXTENSION for c in body)
+    if gsm and requested != DATACODING_UCS2:
         units = sum(2 if c in GSM_EXTENSION else 1 for c in body)
         coding, single, part = DATACODING_GSM, 160, 153
     else:
@@ -259,6 +305,9 @@ class Message:
     batch_id: str | None
     reference: str | None
     statuses: list[Status]
+    type: int = TYPE_SMS
+    priority: int = PRIORITY_NORMAL
+    datacoding: int | None = None  # asked for by the batch; None: by the text
 
     @property
     def created(self) -> datetime:
@@ -279,11 +328,20 @@ class Message:
         """Whether the participant is this message's sender or recipient."""
         return participant in {self.sender, self.recipient}
 
+    @property
+    def coding(self) -> tuple[int, int]:
+        """The data coding and the number of segments."""
+        return encoding(self.body, self.datacoding)
+
+    @property
+    def price(self) -> float:
+        """What the message cost the account."""
+        return 0.0 if self.inbound else round(PRICE_PER_SEGMENT * self.coding[1], 4)
+
     def to_json(self) -> dict[str, Any]:
         """The API representation, as the seed lists its fields."""
-        coding, segments = encoding(self.body)
+        coding, segments = self.coding
         mcc, mnc = _network(self.sender if self.inbound else self.recipient)
-        price = 0.0 if self.inbound else round(PRICE_PER_SEGMENT * segments, 4)
         return {
             "id": self.id,
             "batchId": self.batch_id,
@@ -293,10 +351,10 @@ class Message:
             "body": self.body,
             "direction": self.direction,
             "segments": segments,
-            "type": TYPE_SMS,
+            "type": self.type,
             "datacoding": coding,
-            "priority": PRIORITY_NORMAL,
-            "price": price,
+            "priority": self.priority,
+            "price": self.price,
             "currency": CURRENCY,
             "statuses": [status.to_json() for status in self.statuses],
             "modified": _iso(self.statuses[-1].created),
@@ -304,6 +362,17 @@ class Message:
             "mcc": mcc,
             "mnc": mnc,
         }
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What a batch may ask for besides sender, recipients and body."""
+
+    type: int = TYPE_SMS
+    datacoding: int | None = None  # None: by the text
+    priority: int = PRIORITY_NORMAL
+    delivery_windows: tuple[tuple[str | None, str | None], ...] = ()
+    tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -318,7 +387,20 @@ class Batch:
     delivery_report_url: str | None
     reference: str | None
     created: datetime
+    options: BatchOptions = field(default_factory=BatchOptions)
     message_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """A valid `POST /v2/batches` body."""
+
+    sender: str
+    recipients: list[str] | dict[str, dict[str, str]]
+    body: str
+    delivery_report_url: str | None
+    reference: str | None
+    options: BatchOptions
 
 
 @dataclass
@@ -342,7 +424,8 @@ class Delivery:
     url: str
     payload: dict[str, Any]
     message_id: str
-    created: datetime = field(default_factory=_now)
+    created: datetime
+    max_attempts: int | None = None  # None: tried until answered
     attempts: list[Attempt] = field(default_factory=list)
     in_flight: bool = False
 
@@ -352,13 +435,24 @@ class Delivery:
         return bool(self.attempts) and self.attempts[-1].status == 200
 
     @property
+    def discarded(self) -> bool:
+        """Whether every attempt allowed went unanswered: never tried again."""
+        limit = self.max_attempts
+        return not self.delivered and limit is not None and len(self.attempts) >= limit
+
+    @property
+    def pending(self) -> bool:
+        """Whether another attempt is still to come."""
+        return not self.delivered and not self.discarded
+
+    @property
     def status(self) -> int | None:
         """The HTTP status of the last attempt (None: none yet, or no answer)."""
         return self.attempts[-1].status if self.attempts else None
 
     def due(self, now: datetime) -> bool:
-        """Whether to (re)try now: undelivered, idle, and never or long ago tried."""
-        if self.delivered or self.in_flight:
+        """Whether to (re)try now: pending, idle, and never or long ago tried."""
+        if not self.pending or self.in_flight:
             return False
         return not self.attempts or now - self.attempts[-1].at >= RETRY_INTERVAL
 
@@ -371,6 +465,7 @@ class Delivery:
             "payload": self.payload,
             "created": _iso(self.created),
             "delivered": self.delivered,
+            "discarded": self.discarded,
             "status": self.status,
             "attempts": [attempt.to_json() for attempt in self.attempts],
         }
@@ -388,6 +483,10 @@ class Ip1Sandbox(ServiceSandbox):
     messages: dict[str, Message]
     batches: dict[str, Batch]
     deliveries: list[Delivery]
+    report_id_key: ReportIdKey
+    link_style: LinkStyle
+    direction_style: DirectionStyle
+    clock_offset: timedelta
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
@@ -407,7 +506,11 @@ class Ip1Sandbox(ServiceSandbox):
         self.api_keys = {SEED_API_KEY}
         self.inbound_callback_url = None
         self.messages, self.batches, self.deliveries = {}, {}, []
-        now = _now()
+        self.report_id_key = "id"
+        self.link_style = "standard"
+        self.direction_style = "number"
+        self.clock_offset = timedelta(0)
+        now = self.now()
         day = timedelta(days=1)
         self.add_inbound(
             SEED_PARTICIPANT,
@@ -433,6 +536,34 @@ class Ip1Sandbox(ServiceSandbox):
             status=(STATUS_QUEUED, STATUS_SENT),
         )
 
+    def now(self) -> datetime:
+        """The sandbox's time: the wall clock, moved on by `advance`."""
+        return datetime.now(UTC) + self.clock_offset
+
+    def variants(self) -> dict[str, str]:
+        """The switches between the forms IP1's pages disagree on."""
+        return {name: getattr(self, name) for name in VARIANTS}
+
+    def set_variants(self, changes: Mapping[str, object]) -> dict[str, str]:
+        """Set some switches (ValueError for an unknown switch or value)."""
+        for name, value in changes.items():
+            if name not in VARIANTS:
+                msg = f"unknown variant {name!r}; the switches are {sorted(VARIANTS)}"
+                raise ValueError(msg)
+            if value not in VARIANTS[name]:
+                msg = f"{name} must be one of {list(VARIANTS[name])}, not {value!r}"
+                raise ValueError(msg)
+        for name, value in changes.items():
+            setattr(self, name, value)
+        return self.variants()
+
+    def render(self, message: Message) -> dict[str, Any]:
+        """A message as the API shows it, `direction` in the chosen form."""
+        data = message.to_json()
+        if self.direction_style == "name":
+            data["direction"] = "mo" if message.inbound else "mt"
+        return data
+
     def _message(
         self,
         sender: str,
@@ -444,8 +575,9 @@ class Ip1Sandbox(ServiceSandbox):
         codes: Iterable[int],
         batch: Batch | None = None,
     ) -> Message:
-        created = at if at is not None else _now()
+        created = at if at is not None else self.now()
         self._seq += 1
+        options = batch.options if batch is not None else BatchOptions()
         message = Message(
             id=_new_id(),
             seq=self._seq,
@@ -457,6 +589,9 @@ class Ip1Sandbox(ServiceSandbox):
             batch_id=batch.id if batch is not None else None,
             reference=batch.reference if batch is not None else None,
             statuses=[Status(code, created) for code in codes],
+            type=options.type,
+            priority=options.priority,
+            datacoding=options.datacoding,
         )
         if not message.statuses:
             msg = "a message needs at least one status"
@@ -469,35 +604,41 @@ class Ip1Sandbox(ServiceSandbox):
     def send_batch(
         self,
         sender: str,
-        recipients: Sequence[str],
+        recipients: Sequence[str] | Mapping[str, Mapping[str, str]],
         body: str,
         *,
         delivery_report_url: str | None = None,
         reference: str | None = None,
         at: datetime | None = None,
         status: int | Sequence[int] = STATUS_QUEUED,
+        options: BatchOptions | None = None,
     ) -> Batch:
-        """Create a batch and one outbound message per recipient (no validation)."""
-        created = at if at is not None else _now()
+        """Create a batch and one outbound message per recipient (no validation).
+
+        `recipients` is a list of numbers or IP1's templating object.
+        """
+        created = at if at is not None else self.now()
         codes = [status] if isinstance(status, int) else list(status)
         for code in codes:
             _check_code(code)
+        texts = personalised(body, recipients)
         batch = Batch(
             id=_new_id(),
             owner=self.account_id,
             sender=sender,
-            recipients=list(recipients),
+            recipients=[recipient for recipient, _ in texts],
             body=body,
             delivery_report_url=delivery_report_url,
             reference=reference,
             created=created,
+            options=options or BatchOptions(),
         )
         self.batches[batch.id] = batch
-        for recipient in recipients:
+        for recipient, text in texts:
             self._message(
                 sender,
                 recipient,
-                body,
+                text,
                 direction=DIRECTION_MT,
                 at=created,
                 codes=codes,
@@ -535,7 +676,7 @@ class Ip1Sandbox(ServiceSandbox):
         )
         if self.inbound_callback_url is not None:
             self._dispatch(self._inbound_delivery(message, self.inbound_callback_url))
-        return message.to_json()
+        return self.render(message)
 
     def add_outbound(
         self,
@@ -558,7 +699,7 @@ class Ip1Sandbox(ServiceSandbox):
             msg = f"sender {from_!r} {SENDER_RULE}"
             raise ValueError(msg)
         batch = self.send_batch(from_, [participant], body, at=at, status=status)
-        return self.messages[batch.message_ids[0]].to_json()
+        return self.render(self.messages[batch.message_ids[0]])
 
     def set_status(
         self, message_id: str, code: int, at: datetime | None = None
@@ -570,15 +711,15 @@ class Ip1Sandbox(ServiceSandbox):
         """
         message = self.messages[message_id]
         _check_code(code)
-        message.statuses.append(Status(code, at if at is not None else _now()))
+        message.statuses.append(Status(code, at if at is not None else self.now()))
         batch = self.batches.get(message.batch_id or "")
         if batch is not None and batch.delivery_report_url is not None:
             self._dispatch(self._report_delivery(message, batch.delivery_report_url))
-        return message.to_json()
+        return self.render(message)
 
     def message(self, message_id: str) -> dict[str, Any]:
         """A message's API representation (KeyError if unknown)."""
-        return self.messages[message_id].to_json()
+        return self.render(self.messages[message_id])
 
     def conversation(self, participant: str) -> list[Message]:
         """The participant's messages, oldest first."""
@@ -589,8 +730,8 @@ class Ip1Sandbox(ServiceSandbox):
 
     @property
     def pending_deliveries(self) -> list[Delivery]:
-        """Callbacks not answered 200 yet."""
-        return [d for d in self.deliveries if not d.delivered]
+        """Callbacks not answered 200 yet, and not given up on."""
+        return [d for d in self.deliveries if d.pending]
 
     async def deliver_inbound(
         self, message_id: str, url: str | None = None
@@ -620,15 +761,24 @@ class Ip1Sandbox(ServiceSandbox):
         return delivery
 
     async def retry_pending(self, *, due_only: bool = False) -> list[Delivery]:
-        """Attempt undelivered callbacks again: all, or those due (10 minutes)."""
-        now = _now()
+        """Attempt pending callbacks again: all, or those due (10 minutes)."""
+        now = self.now()
         chosen = [
             d
             for d in self.deliveries
-            if not d.delivered and not d.in_flight and (not due_only or d.due(now))
+            if d.pending and not d.in_flight and (not due_only or d.due(now))
         ]
         await asyncio.gather(*(self._attempt(d) for d in chosen))
         return chosen
+
+    async def advance(self, delta: timedelta) -> list[Delivery]:
+        """Move the clock on, then make the attempts that are due by then."""
+        if delta < timedelta(0):
+            msg = "the clock only moves forward"
+            raise ValueError(msg)
+        await self.wait_deliveries()
+        self.clock_offset += delta
+        return await self.retry_pending(due_only=True)
 
     async def wait_deliveries(self) -> None:
         """Wait until every callback attempt started in the background has ended."""
@@ -636,24 +786,38 @@ class Ip1Sandbox(ServiceSandbox):
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _inbound_delivery(self, message: Message, url: str) -> Delivery:
-        delivery = Delivery("inbound_message", url, message.to_json(), message.id)
+        payload = self.render(message)
+        delivery = Delivery("inbound_message", url, payload, message.id, self.now())
         self.deliveries.append(delivery)
         return delivery
 
     def _report_delivery(self, message: Message, url: str) -> Delivery:
-        status = message.statuses[-1]
-        payload = {
-            "id": message.id,
-            "batchId": message.batch_id,
-            "recipient": message.recipient,
-            "sender": message.sender,
-            "code": status.code,
-            "created": _iso(status.created),
-            "reference": message.reference,
-        }
-        delivery = Delivery("delivery_report", url, payload, message.id)
+        delivery = Delivery(
+            "delivery_report",
+            url,
+            self.report_payload(message),
+            message.id,
+            self.now(),
+            max_attempts=MAX_REPORT_ATTEMPTS,
+        )
         self.deliveries.append(delivery)
         return delivery
+
+    def report_payload(self, message: Message) -> dict[str, Any]:
+        """The report of a message's newest status, its id under the chosen key."""
+        status = message.statuses[-1]
+        return {
+            self.report_id_key: message.id,
+            "batchId": message.batch_id,
+            "recipient": message.recipient,
+            "code": status.code,
+            "duration": status.duration,
+            "created": _iso(status.created),
+            "segments": message.coding[1],
+            "price": message.price,
+            "currency": CURRENCY,
+            "reference": message.reference,
+        }
 
     def _dispatch(self, delivery: Delivery) -> None:
         """Attempt a delivery in the background, if there is an event loop."""
@@ -679,21 +843,32 @@ class Ip1Sandbox(ServiceSandbox):
             )
         finally:
             delivery.in_flight = False
-        delivery.attempts.append(Attempt(_now(), status, error))
+        delivery.attempts.append(Attempt(self.now(), status, error))
 
     # -- service hooks ---------------------------------------------------------
 
     def routes(self) -> list[Route]:
         """The API routes."""
         return [
+            Route("GET", CONVERSATION_PATH, self._get_conversation, CT_JSON),
             Route(
                 "GET",
-                "/v2/conversations/{participant:[^/]*}",
+                CONVERSATION_PATH + "/{direction:mo|mt}",
                 self._get_conversation,
                 CT_JSON,
             ),
+            Route("GET", "/v2/batches", self._get_batches, CT_JSON),
             Route("POST", "/v2/batches", self._post_batch, CT_JSON),
             Route("GET", "/v2/batches/{batch}", self._get_batch, CT_JSON),
+            Route(
+                "GET", "/v2/batches/{batch}/messages", self._get_batch_messages, CT_JSON
+            ),
+            Route(
+                "GET",
+                "/v2/batches/{batch}/messages/{message}",
+                self._get_batch_message,
+                CT_JSON,
+            ),
             Route("GET", "/v2/messages/{message}", self._get_message, CT_JSON),
         ]
 
@@ -742,6 +917,9 @@ class Ip1Sandbox(ServiceSandbox):
             ControlRoute("GET", "/deliveries", self._control_deliveries),
             ControlRoute("POST", "/deliveries/retry", self._control_retry),
             ControlRoute("PUT", "/api_keys", self._control_api_keys),
+            ControlRoute("GET", "/variants", self._control_get_variants),
+            ControlRoute("PUT", "/variants", self._control_set_variants),
+            ControlRoute("POST", "/clock/advance", self._control_advance),
         ]
 
     def state(self) -> dict[str, Any]:
@@ -763,6 +941,9 @@ class Ip1Sandbox(ServiceSandbox):
             "participants": participants,
             "deliveries": len(self.deliveries),
             "pending_deliveries": len(self.pending_deliveries),
+            "discarded_deliveries": sum(d.discarded for d in self.deliveries),
+            "variants": self.variants(),
+            "now": _iso(self.now()),
         }
 
     def summary(self) -> list[str]:
@@ -779,6 +960,8 @@ class Ip1Sandbox(ServiceSandbox):
         )
         callback = self.inbound_callback_url or "not set (PUT /_control/ip1/callback)"
         lines.append(f"inbound callback: {callback}")
+        variants = ", ".join(f"{k} {v!r}" for k, v in self.variants().items())
+        lines.append(f"variants: {variants} (PUT /_control/ip1/variants)")
         return lines
 
     def demo_step(self, step: int) -> None:
@@ -798,7 +981,7 @@ class Ip1Sandbox(ServiceSandbox):
             self.add_outbound(
                 SEED_PARTICIPANT, f"Demo reply #{step}", status=STATUS_QUEUED
             )
-        now = _now()
+        now = self.now()
         for delivery in self.deliveries:
             if delivery.due(now):
                 self._dispatch(delivery)
@@ -806,30 +989,69 @@ class Ip1Sandbox(ServiceSandbox):
     # -- API handlers ----------------------------------------------------------
 
     async def _get_conversation(self, request: web.Request) -> web.Response:
+        """A conversation, or its `/mo` (received) or `/mt` (sent) half."""
         participant = request.match_info["participant"]
         if not is_sender(participant):
             raise _invalid(
                 {"participant": [f"A participant {SENDER_RULE}."]},
                 detail=PARTICIPANT_INVALID,
             )
-        start, limit, order = _paging(request.query)
+        paging = _paging(request.query)
         messages = self.conversation(participant)
+        if (direction := request.match_info.get("direction")) is not None:
+            messages = [m for m in messages if m.inbound == (direction == "mo")]
         if not messages:
             raise Problem(404, detail=NO_MESSAGES)
+        return self._page(request.url, list(map(self.render, messages)), paging)
+
+    async def _get_batches(self, request: web.Request) -> web.Response:
+        paging = _paging(request.query)
+        own = [b for b in self.batches.values() if b.owner == self.account_id]
+        batches = sorted(own, key=lambda b: b.created)
+        return self._page(request.url, list(map(self._batch_json, batches)), paging)
+
+    async def _get_batch_messages(self, request: web.Request) -> web.Response:
+        paging = _paging(request.query)
+        batch = self._batch(request)
+        messages = [self.render(self.messages[m]) for m in batch.message_ids]
+        return self._page(request.url, messages, paging)
+
+    async def _get_batch_message(self, request: web.Request) -> web.Response:
+        batch = self._batch(request)
+        message_id = request.match_info["message"]
+        if message_id not in batch.message_ids:
+            raise Problem(404, detail="No such message.")
+        return _json(self.render(self.messages[message_id]))
+
+    def _batch(self, request: web.Request) -> Batch:
+        """The account's batch the path names, else 404."""
+        batch = self.batches.get(request.match_info["batch"])
+        if batch is None or batch.owner != self.account_id:
+            raise Problem(404, detail="No such batch.")
+        return batch
+
+    def _page(
+        self, url: URL, items: list[dict[str, Any]], paging: Paging
+    ) -> web.Response:
+        """One page of a list, with `Link`s to the pages next to it."""
+        start, limit, order = paging
         if order == "desc":
-            messages.reverse()
-        page = messages[start : start + limit]
-        response = _json([m.to_json() for m in page])
+            items = items[::-1]
+        response = _json(items[start : start + limit])
         links = []
-        if start + limit < len(messages):
-            links.append(_link(request.url, start + limit, limit, order, "next"))
+        if start + limit < len(items):
+            links.append(self._link(url, start + limit, limit, order, "next"))
         if start > 0:
-            links.append(
-                _link(request.url, max(0, start - limit), limit, order, "prev")
-            )
+            links.append(self._link(url, max(0, start - limit), limit, order, "prev"))
         if links:
             response.headers["Link"] = ", ".join(links)
         return response
+
+    def _link(self, url: URL, start: int, limit: int, order: str, rel: str) -> str:
+        target = url.update_query(start=str(start), limit=str(limit), order=order)
+        # An older IP1 page writes the link without the `;` before its parameters.
+        separator = ";" if self.link_style == "standard" else ""
+        return f'<{target}>{separator} rel="{rel}"'
 
     async def _post_batch(self, request: web.Request) -> web.Response:
         mime = request.content_type
@@ -841,13 +1063,14 @@ class Ip1Sandbox(ServiceSandbox):
             data = None
         if not isinstance(data, dict):
             raise _invalid({"$": ["The body must be a JSON object."]})
-        sender, recipients, body, url, reference = _validate_batch(data)
+        asked = validate_batch(data)
         batch = self.send_batch(
-            sender,
-            recipients,
-            body,
-            delivery_report_url=url,
-            reference=reference,
+            asked.sender,
+            asked.recipients,
+            asked.body,
+            delivery_report_url=asked.delivery_report_url,
+            reference=asked.reference,
+            options=asked.options,
         )
         response = _json(self._batch_json(batch))
         response.set_status(201)
@@ -855,16 +1078,13 @@ class Ip1Sandbox(ServiceSandbox):
         return response
 
     async def _get_batch(self, request: web.Request) -> web.Response:
-        batch = self.batches.get(request.match_info["batch"])
-        if batch is None or batch.owner != self.account_id:
-            raise Problem(404, detail="No such batch.")
-        return _json(self._batch_json(batch))
+        return _json(self._batch_json(self._batch(request)))
 
     async def _get_message(self, request: web.Request) -> web.Response:
         message = self.messages.get(request.match_info["message"])
         if message is None or message.owner != self.account_id:
             raise Problem(404, detail="No such message.")
-        return _json(message.to_json())
+        return _json(self.render(message))
 
     def _batch_json(self, batch: Batch) -> dict[str, Any]:
         return {
@@ -875,8 +1095,13 @@ class Ip1Sandbox(ServiceSandbox):
             "body": batch.body,
             "deliveryReportUrl": batch.delivery_report_url,
             "reference": batch.reference,
+            "deliveryWindows": [
+                {"opens": opens, "closes": closes}
+                for opens, closes in batch.options.delivery_windows
+            ],
+            "tags": list(batch.options.tags),
             "created": _iso(batch.created),
-            "messages": [self.messages[m].to_json() for m in batch.message_ids],
+            "messages": [self.render(self.messages[m]) for m in batch.message_ids],
         }
 
     # -- control handlers ------------------------------------------------------
@@ -884,9 +1109,9 @@ class Ip1Sandbox(ServiceSandbox):
     async def _control_messages(self, request: web.Request) -> object:
         participant = request.query.get("participant")
         if participant is not None:
-            return [m.to_json() for m in self.conversation(participant)]
+            return [self.render(m) for m in self.conversation(participant)]
         ordered = sorted(self.messages.values(), key=lambda m: (m.created, m.seq))
-        return [m.to_json() for m in ordered]
+        return [self.render(m) for m in ordered]
 
     async def _control_inbound(self, request: web.Request) -> object:
         body = await read_json_object(request)
@@ -979,6 +1204,20 @@ class Ip1Sandbox(ServiceSandbox):
         self.api_keys = set(keys)
         return {"api_keys": sorted(self.api_keys)}
 
+    async def _control_get_variants(self, _request: web.Request) -> object:
+        return self.variants()
+
+    async def _control_set_variants(self, request: web.Request) -> object:
+        return self.set_variants(await read_json_object(request))
+
+    async def _control_advance(self, request: web.Request) -> object:
+        minutes = require(await read_json_object(request), "minutes", (int, float))
+        attempted = await self.advance(timedelta(minutes=minutes))
+        return {
+            "now": _iso(self.now()),
+            "attempted": [d.to_json() for d in attempted],
+        }
+
 
 def _check_code(code: int) -> None:
     if code not in STATUS_CODES:
@@ -1008,9 +1247,9 @@ def _json(data: object) -> web.Response:
     )
 
 
-def _paging(query: Mapping[str, str]) -> tuple[int, int, str]:
+def _paging(query: Mapping[str, str]) -> Paging:
     """`start`, `limit` (clamped) and `order` from the query, or a 400."""
-    errors: dict[str, list[str]] = {}
+    errors: Errors = {}
     start, limit = 0, DEFAULT_LIMIT
     raw_start = query.get("start")
     if raw_start is not None:
@@ -1032,39 +1271,156 @@ def _paging(query: Mapping[str, str]) -> tuple[int, int, str]:
     return start, limit, order
 
 
-def _link(url: URL, start: int, limit: int, order: str, rel: str) -> str:
-    target = url.update_query(start=str(start), limit=str(limit), order=order)
-    return f'<{target}>; rel="{rel}"'
+def personalised(
+    body: str, recipients: Sequence[str] | Mapping[str, Mapping[str, str]]
+) -> list[tuple[str, str]]:
+    """Each recipient and its text: the body, its `{key}`s filled in if templated."""
+    if not isinstance(recipients, Mapping):
+        return [(recipient, body) for recipient in recipients]
+    default = recipients.get(TEMPLATE_DEFAULT, {})
+    return [
+        (number, _fill(body, {**default, **values}))
+        for number, values in recipients.items()
+        if number != TEMPLATE_DEFAULT
+    ]
 
 
-def _validate_batch(
-    data: Mapping[str, Any],
-) -> tuple[str, list[str], str, str | None, str | None]:
-    """The batch's fields, or a 400 listing every field error."""
-    errors: dict[str, list[str]] = {}
-    sender = data.get("sender")
-    if not isinstance(sender, str) or not sender:
-        errors["sender"] = ["The sender field is required."]
-    elif not is_sender(sender):
-        errors["sender"] = [f"The sender {SENDER_RULE}."]
-    recipients = data.get("recipients")
-    if not isinstance(recipients, list) or not recipients:
-        errors["recipients"] = ["At least one recipient is required."]
-        recipients = []
-    for index, recipient in enumerate(recipients):
-        if not isinstance(recipient, str) or not is_number(recipient):
-            errors[f"recipients[{index}]"] = [f"A recipient {RECIPIENT_RULE}."]
-    body = data.get("body")
-    if not isinstance(body, str) or not body:
-        errors["body"] = ["The body field is required."]
-    elif len(body) > MAX_BODY:
-        errors["body"] = [f"The body must be at most {MAX_BODY} characters."]
-    url = data.get("deliveryReportUrl")
+def _fill(body: str, values: Mapping[str, str]) -> str:
+    return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+
+
+def validate_batch(data: Mapping[str, Any]) -> BatchRequest:
+    """The batch asked for, or a 400 listing every field error."""
+    errors: Errors = {}
+    sender = _batch_sender(data.get("sender"), errors)
+    recipients = _batch_recipients(data.get("recipients"), errors)
+    body = _batch_body(data.get("body"), errors)
+    url = data.get("deliveryReportUrl") or None  # one of IP1's pages sends ""
     if url is not None and (not isinstance(url, str) or not _is_http_url(url)):
         errors["deliveryReportUrl"] = ["deliveryReportUrl must be an absolute URL."]
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
         errors["reference"] = ["reference must be a string."]
+    options = BatchOptions(
+        type=_named(data.get("type"), "type", TYPES, errors, TYPE_SMS),
+        datacoding=_named(data.get("datacoding"), "datacoding", DATACODINGS, errors),
+        priority=_named(
+            data.get("priority"), "priority", PRIORITIES, errors, PRIORITY_NORMAL
+        ),
+        delivery_windows=_delivery_windows(data.get("deliveryWindows"), errors),
+        tags=_tags(data.get("tags"), errors),
+    )
     if errors:
         raise _invalid(errors)
-    return cast("str", sender), list(recipients), cast("str", body), url, reference
+    return BatchRequest(sender, recipients, body, url, reference, options)
+
+
+def _batch_sender(sender: object, errors: Errors) -> str:
+    if not isinstance(sender, str) or not sender:
+        errors["sender"] = ["The sender field is required."]
+        return ""
+    if not is_sender(sender):
+        errors["sender"] = [f"The sender {SENDER_RULE}."]
+    return sender
+
+
+def _batch_recipients(
+    recipients: object, errors: Errors
+) -> list[str] | dict[str, dict[str, str]]:
+    if isinstance(recipients, dict):
+        return _templated_recipients(recipients, errors)
+    if not isinstance(recipients, list) or not recipients:
+        errors["recipients"] = ["At least one recipient is required."]
+        return []
+    for index, recipient in enumerate(recipients):
+        if not isinstance(recipient, str) or not is_number(recipient):
+            errors[f"recipients[{index}]"] = [f"A recipient {RECIPIENT_RULE}."]
+    return recipients
+
+
+def _templated_recipients(
+    recipients: dict[str, Any], errors: Errors
+) -> dict[str, dict[str, str]]:
+    """IP1's templating object: each number's values, and the `default` ones."""
+    if not any(key != TEMPLATE_DEFAULT for key in recipients):
+        errors["recipients"] = ["At least one recipient is required."]
+    for key, values in recipients.items():
+        if key != TEMPLATE_DEFAULT and not is_number(key):
+            errors[f"recipients.{key}"] = [f"A recipient {RECIPIENT_RULE}."]
+        elif not isinstance(values, dict) or not all(
+            isinstance(value, str) for value in values.values()
+        ):
+            errors[f"recipients.{key}"] = ["Template values must be texts."]
+    return recipients
+
+
+def _batch_body(body: object, errors: Errors) -> str:
+    if not isinstance(body, str) or not body.strip():
+        errors["body"] = ["The body field is required."]
+        return ""
+    if len(body) > MAX_BODY:
+        errors["body"] = [f"The body must be at most {MAX_BODY} characters."]
+    return body
+
+
+def _named[D](
+    value: object,
+    key: str,
+    names: Mapping[str, int],
+    errors: Errors,
+    default: D = None,  # type: ignore[assignment]
+) -> int | D:
+    """An option given by number or by name (any case); `default` when absent."""
+    if value is None:
+        return default
+    if isinstance(value, str) and value.lower() in names:
+        return names[value.lower()]
+    if type(value) is int and value in names.values():  # bool is no option
+        return value
+    choices = ", ".join(f"{number} ({name})" for name, number in names.items())
+    errors[key] = [f"{key} must be one of {choices}."]
+    return default
+
+
+def _delivery_windows(
+    windows: object, errors: Errors
+) -> tuple[tuple[str | None, str | None], ...]:
+    if windows is None:
+        return ()
+    if not isinstance(windows, list):
+        errors["deliveryWindows"] = ["deliveryWindows must be a list."]
+        return ()
+    valid: list[tuple[str | None, str | None]] = []
+    for index, window in enumerate(windows):
+        bounds = (
+            (window.get("opens"), window.get("closes"))
+            if isinstance(window, dict)
+            else None
+        )
+        if bounds is None or not all(b is None or _is_time(b) for b in bounds):
+            errors[f"deliveryWindows[{index}]"] = [
+                "A window has 'opens' and 'closes': ISO 8601 times or null."
+            ]
+        else:
+            valid.append(bounds)
+    return tuple(valid)
+
+
+def _is_time(value: object) -> bool:
+    """Whether a value is an ISO 8601 time (IP1's C# sample may send no offset)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _tags(tags: object, errors: Errors) -> tuple[str, ...]:
+    if tags is None:
+        return ()
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        errors["tags"] = ["tags must be a list of texts."]
+        return ()
+    return tuple(tags)

@@ -38,9 +38,23 @@ EMPTY_PARTICIPANT = "46705550000"  # seeded: a valid participant without message
 type Answers = dict[str, tuple[int, dict[str, str], Any]]
 
 
-@pytest.fixture
-async def ip1(hass: HomeAssistant, sandbox_url: str) -> Ip1Client:
-    """A client of the sandbox's seeded account."""
+# The forms IP1's pages disagree on that a client reads: the Link and direction.
+CLIENT_VARIANTS = [
+    {"link_style": link, "direction_style": direction}
+    for link in ("standard", "legacy")
+    for direction in ("number", "name")
+]
+
+
+@pytest.fixture(params=CLIENT_VARIANTS, ids=lambda v: "-".join(v.values()))
+async def ip1(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    sandbox_url: str,
+    request: pytest.FixtureRequest,
+) -> Ip1Client:
+    """A client of the sandbox's seeded account, in each of the sandbox's variants."""
+    sandbox.ip1.set_variants(request.param)
     return Ip1Client(async_get_clientsession(hass), IP1_KEY, f"{sandbox_url}/ip1")
 
 
@@ -249,6 +263,54 @@ async def test_next_link_on_another_host_only_gives_its_start(
     assert seen == ["/v2/conversations/P1?start=5&limit=5&order=desc"]
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        # An older IP1 page: no `;` before the parameters.
+        '<https://api.ip1sms.com/v2/conversations/P1?start=0&limit=5> rel="prev", '
+        '<https://api.ip1sms.com/v2/conversations/P1?start=10&limit=5> rel="next"',
+        # IP1's introduction page: next, then last, across two lines.
+        "<https://api.ip1sms.com/v2/conversations/P1?start=10&limit=5&order=ASC>; "
+        'rel="next",      <https://api.ip1sms.com/v2/conversations/P1?start=90>; '
+        'rel="last"',
+        '<https://api.ip1sms.com/v2/conversations/P1?start=90> rel="last", '
+        '<https://api.ip1sms.com/v2/conversations/P1?start=10> rel="next"',
+        "<https://api.ip1sms.com/v2/conversations/P1?start=10>;rel=next",
+        '<https://api.ip1sms.com/v2/conversations/P1?start=10>; REL="Next Last"',
+        '<https://api.ip1sms.com/v2/conversations/P1?a=1,2&start=10>; rel="next"',
+    ],
+    ids=["legacy", "intro-page", "legacy-last-first", "unquoted", "two-rels", "comma"],
+)
+async def test_next_link_in_every_form_ip1_writes(
+    canned: tuple[Answers, Ip1Client, list[str]], link: str
+) -> None:
+    """With or without the `;`, among other relations, in any case: start 10."""
+    answers, client, _ = canned
+    answers["/v2/conversations/P1"] = (200, {"Link": link}, [record()])
+    page = await client.conversation_page("P1", 5, limit=5)
+    assert page.next_page == 10
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<https://api.ip1sms.com/v2/conversations/P1?start=90> rel="last"',
+        '<https://api.ip1sms.com/v2/conversations/P1?start=10> rel="nextpage"',
+        "<https://api.ip1sms.com/v2/conversations/P1?start=10>; title=next",
+        "garbage",
+    ],
+    ids=["last-only", "nextpage", "title", "garbage"],
+)
+async def test_no_next_relation_means_no_next_page(
+    canned: tuple[Answers, Ip1Client, list[str]], link: str
+) -> None:
+    """Only a `next` relation pages on."""
+    answers, client, _ = canned
+    answers["/v2/conversations/P1"] = (200, {"Link": link}, [record()])
+    page = await client.conversation_page("P1", 5, limit=5)
+    assert page.next_page is None
+
+
 async def test_prev_link_alone_means_no_next_page(
     canned: tuple[Answers, Ip1Client, list[str]],
 ) -> None:
@@ -416,6 +478,17 @@ def test_parse_message_created_from_earliest_status_and_status_from_newest() -> 
     assert message.created == datetime(2026, 1, 2, 9, 59, tzinfo=UTC)
     assert message.status == 402
     assert message.status_at == datetime(2026, 1, 2, 10, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("direction", [0, 1, "mo", "mt", "MO", None])
+def test_parse_message_takes_direction_in_any_form(direction: object) -> None:
+    """IP1's pages write "mo"/"mt", its docs portal 0/1: neither marks it malformed.
+
+    Inbound or not is decided by the sender (the contract), never by `direction`.
+    """
+    message = parse_message(record(direction=direction, sender="46701234567"))
+    assert message.inbound_from("46701234567")
+    assert not message.inbound_from("46700000000")
 
 
 def test_parse_message_later_entry_wins_a_tie() -> None:

@@ -258,7 +258,8 @@ async def test_conversation_content(ip1: BearerApi) -> None:
         assert message["modified"] == message["statuses"][-1]["created"]
         assert TIME_RE.fullmatch(message["modified"])
         assert all(s["duration"] == 0 for s in message["statuses"])
-        assert (message["type"], message["priority"]) == (0, 1)
+        # IP1's C# sample numbers the types Flash = 0, SMS = 1.
+        assert (message["type"], message["priority"]) == (1, 1)
         assert (message["mcc"], message["mnc"]) == ("240", "01")
     inbound, outbound, _ = messages
     assert (inbound["batchId"], inbound["price"], inbound["datacoding"]) == (
@@ -652,9 +653,12 @@ async def test_delivery_report_and_retry(
         "id": message["id"],
         "batchId": message["batchId"],
         "recipient": "46701111111",
-        "sender": "CommHub",
         "code": 201,
+        "duration": 0,
         "created": sandbox.ip1.message(message["id"])["statuses"][-1]["created"],
+        "segments": 1,
+        "price": 0.35,
+        "currency": "SEK",
         "reference": "r1",
     }
     # Not due before ten minutes have passed.
@@ -940,3 +944,405 @@ async def test_demo_step_delivers_and_retries(
     await sandbox.ip1.wait_deliveries()
     assert delivery.delivered
     assert [c.payload["body"] for c in receiver.calls] == ["Demo message #1"] * 2
+
+
+# -- variants: where IP1's own pages disagree -------------------------------------------
+
+LEGACY_LINK_RE = re.compile(r'<([^>]*)> rel="([^"]*)"')
+
+
+async def test_variants_default_and_control(
+    sandbox: Sandbox, sandbox_client: Client
+) -> None:
+    defaults = {
+        "report_id_key": "id",
+        "link_style": "standard",
+        "direction_style": "number",
+    }
+    assert await control(sandbox_client, "GET", "/variants") == defaults
+    changed = await control(
+        sandbox_client, "PUT", "/variants", {"report_id_key": "messageId"}
+    )
+    assert changed == {**defaults, "report_id_key": "messageId"}
+    assert sandbox.ip1.report_id_key == "messageId"
+    state = await control(sandbox_client, "GET", "/state")
+    assert state["variants"] == changed
+    assert "report_id_key 'messageId'" in "\n".join(sandbox.ip1.summary())
+    for bad in ({"link_style": "semicolon"}, {"colour": "blue"}):
+        await control(sandbox_client, "PUT", "/variants", bad, 400)
+    # A refused change changes nothing, not even its valid part.
+    await control(
+        sandbox_client,
+        "PUT",
+        "/variants",
+        {"direction_style": "name", "link_style": "x"},
+        400,
+    )
+    assert sandbox.ip1.direction_style == "number"
+    sandbox.reset()
+    assert sandbox.ip1.variants() == defaults
+
+
+@pytest.mark.parametrize(("style", "separator"), [("standard", ";"), ("legacy", "")])
+async def test_link_style(
+    sandbox: Sandbox, sandbox_client: Client, ip1: BearerApi, style: str, separator: str
+) -> None:
+    await control(sandbox_client, "PUT", "/variants", {"link_style": style})
+    messages, response = await page(ip1, start=1, limit=1)
+    assert len(messages) == 1
+    header = response.headers["Link"]
+    found = {
+        rel: url
+        for url, rel in re.findall(rf'<([^>]*)>{separator} rel="([^"]*)"', header)
+    }
+    assert set(found) == {"next", "prev"}
+    assert "start=2" in found["next"]
+    assert "start=0" in found["prev"]
+    if style == "legacy":
+        assert ">;" not in header
+        assert LEGACY_LINK_RE.search(header)
+
+
+async def test_direction_style_names(
+    sandbox: Sandbox, ip1: BearerApi, receiver: Receiver
+) -> None:
+    sandbox.ip1.direction_style = "name"
+    messages, _ = await page(ip1)
+    assert [m["direction"] for m in messages] == ["mo", "mt", "mo"]
+    response = await ip1.request("POST", "/v2/batches", json=GOOD_BATCH)
+    (sent,) = (await body_of(response))["messages"]
+    assert sent["direction"] == "mt"
+    single = await ip1.request("GET", f"/v2/messages/{sent['id']}")
+    assert (await body_of(single))["direction"] == "mt"
+    sandbox.ip1.inbound_callback_url = receiver.url
+    posted = sandbox.ip1.add_inbound(SEED_PARTICIPANT, "named")
+    await sandbox.ip1.wait_deliveries()
+    assert posted["direction"] == "mo"
+    assert receiver.calls[0].payload["direction"] == "mo"
+    sandbox.ip1.direction_style = "number"
+    messages, _ = await page(ip1)
+    assert messages[0]["direction"] == 1
+
+
+@pytest.mark.parametrize("key", ["id", "messageId"])
+async def test_report_id_key(
+    sandbox: Sandbox,
+    sandbox_client: Client,
+    ip1: BearerApi,
+    receiver: Receiver,
+    key: str,
+) -> None:
+    await control(sandbox_client, "PUT", "/variants", {"report_id_key": key})
+    response = await ip1.request(
+        "POST", "/v2/batches", json={**GOOD_BATCH, "deliveryReportUrl": receiver.url}
+    )
+    (sent,) = (await body_of(response))["messages"]
+    await control(
+        sandbox_client, "POST", f"/messages/{sent['id']}/statuses", {"code": 102}
+    )
+    (call,) = receiver.calls
+    assert call.payload[key] == sent["id"]
+    other = {"id", "messageId"} - {key}
+    assert not other & set(call.payload)
+    assert set(call.payload) == {
+        key,
+        "batchId",
+        "recipient",
+        "code",
+        "duration",
+        "created",
+        "segments",
+        "price",
+        "currency",
+        "reference",
+    }
+
+
+# -- IP1's retry policy ---------------------------------------------------------------------
+
+
+async def report_refused_forever(
+    sandbox: Sandbox, ip1: BearerApi, receiver: Receiver
+) -> Any:
+    """A batch's delivery report the receiver answers 503 (for the next 20 tries)."""
+    response = await ip1.request(
+        "POST", "/v2/batches", json={**GOOD_BATCH, "deliveryReportUrl": receiver.url}
+    )
+    (sent,) = (await body_of(response))["messages"]
+    receiver.answers = [503] * 20
+    sandbox.ip1.set_status(sent["id"], 201)
+    await sandbox.ip1.wait_deliveries()
+    (delivery,) = sandbox.ip1.deliveries
+    return delivery
+
+
+async def test_a_refused_report_is_tried_every_ten_minutes_at_most_ten_times(
+    sandbox: Sandbox, ip1: BearerApi, receiver: Receiver
+) -> None:
+    delivery = await report_refused_forever(sandbox, ip1, receiver)
+    assert len(delivery.attempts) == 1
+    assert await sandbox.ip1.advance(timedelta(minutes=9, seconds=59)) == []
+    assert await sandbox.ip1.advance(timedelta(seconds=1)) == [delivery]
+    for _ in range(8):
+        assert await sandbox.ip1.advance(timedelta(minutes=10)) == [delivery]
+    assert [a.status for a in delivery.attempts] == [503] * 10
+    gaps = {
+        later.at - earlier.at
+        for earlier, later in zip(
+            delivery.attempts, delivery.attempts[1:], strict=False
+        )
+    }
+    assert all(timedelta(minutes=10) <= gap < timedelta(minutes=11) for gap in gaps)
+    assert delivery.discarded
+    assert not delivery.due(sandbox.ip1.now() + timedelta(days=1))
+    assert sandbox.ip1.pending_deliveries == []
+    assert sandbox.ip1.state()["discarded_deliveries"] == 1
+    assert await sandbox.ip1.advance(timedelta(hours=5)) == []
+    assert await sandbox.ip1.retry_pending() == []
+    assert len(receiver.calls) == 10
+
+
+async def test_a_report_answered_on_a_retry_is_not_sent_again(
+    sandbox: Sandbox, ip1: BearerApi, receiver: Receiver
+) -> None:
+    delivery = await report_refused_forever(sandbox, ip1, receiver)
+    receiver.answers = [500]  # the second try; the third is answered 200
+    await sandbox.ip1.advance(timedelta(minutes=10))
+    await sandbox.ip1.advance(timedelta(minutes=10))
+    assert [a.status for a in delivery.attempts] == [503, 500, 200]
+    assert (delivery.delivered, delivery.discarded) == (True, False)
+    assert await sandbox.ip1.advance(timedelta(minutes=10)) == []
+
+
+async def test_an_inbound_message_is_tried_beyond_ten_times(
+    sandbox: Sandbox, receiver: Receiver
+) -> None:
+    sandbox.ip1.inbound_callback_url = receiver.url
+    receiver.answers = [502] * 12
+    sandbox.ip1.add_inbound(SEED_PARTICIPANT, "keep trying")
+    await sandbox.ip1.wait_deliveries()
+    (delivery,) = sandbox.ip1.deliveries
+    for _ in range(12):
+        await sandbox.ip1.advance(timedelta(minutes=10))
+    assert [a.status for a in delivery.attempts] == [502] * 12 + [200]
+    assert delivery.delivered
+
+
+async def test_clock_control(
+    sandbox: Sandbox,
+    sandbox_client: Client,
+    ip1: BearerApi,
+    receiver: Receiver,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    freezer.move_to("2031-01-02T03:00:00Z")
+    delivery = await report_refused_forever(sandbox, ip1, receiver)
+    answer = await control(sandbox_client, "POST", "/clock/advance", {"minutes": 5})
+    assert answer == {"now": "2031-01-02T03:05:00.000+00:00", "attempted": []}
+    answer = await control(sandbox_client, "POST", "/clock/advance", {"minutes": 5})
+    (attempted,) = answer["attempted"]
+    assert (attempted["kind"], attempted["status"]) == ("delivery_report", 503)
+    assert [a["at"] for a in attempted["attempts"]] == [
+        "2031-01-02T03:00:00.000+00:00",
+        "2031-01-02T03:10:00.000+00:00",
+    ]
+    assert len(delivery.attempts) == 2
+    # Messages made later carry the moved clock.
+    message = sandbox.ip1.add_inbound(SEED_PARTICIPANT, "later")
+    assert message["statuses"][0]["created"] == "2031-01-02T03:10:00.000+00:00"
+    await control(sandbox_client, "POST", "/clock/advance", {"minutes": -1}, 400)
+    await control(sandbox_client, "POST", "/clock/advance", {"minutes": "5"}, 400)
+    await control(sandbox_client, "POST", "/clock/advance", {}, 400)
+    state = await control(sandbox_client, "GET", "/state")
+    assert state["now"] == "2031-01-02T03:10:00.000+00:00"
+    sandbox.reset()
+    assert sandbox.ip1.clock_offset == timedelta(0)
+
+
+# -- what IP1's C# sample and developer pages send -------------------------------------
+
+
+async def test_templated_recipients(sandbox: Sandbox, ip1: BearerApi) -> None:
+    data = {
+        "sender": "iP1",
+        "recipients": {
+            "46701111111": {"sign": " sent by Bob"},
+            "46702222222": {},
+            "default": {"sign": " sent by iP.1"},
+        },
+        "body": "A very nice message{sign}{unknown}",
+    }
+    response = await ip1.request("POST", "/v2/batches", json=data)
+    assert response.status == 201
+    batch = await body_of(response)
+    assert batch["recipients"] == ["46701111111", "46702222222"]
+    assert batch["body"] == data["body"]
+    assert [(m["recipient"], m["body"]) for m in batch["messages"]] == [
+        ("46701111111", "A very nice message sent by Bob{unknown}"),
+        ("46702222222", "A very nice message sent by iP.1{unknown}"),
+    ]
+    # A plain list leaves braces alone.
+    response = await ip1.request(
+        "POST", "/v2/batches", json={**GOOD_BATCH, "body": "{sign}"}
+    )
+    assert (await body_of(response))["messages"][0]["body"] == "{sign}"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, (1, 0, 1)),
+        ({"type": "sms", "datacoding": "gsm", "priority": 1}, (1, 0, 1)),
+        ({"type": "SMS", "datacoding": "UCS", "priority": "High"}, (1, 2, 2)),
+        ({"type": 0, "datacoding": 2, "priority": 2}, (0, 2, 2)),
+        ({"type": "Flash", "datacoding": 0}, (0, 0, 1)),
+    ],
+)
+async def test_batch_options(
+    ip1: BearerApi, options: dict[str, Any], expected: tuple[int, int, int]
+) -> None:
+    response = await ip1.request("POST", "/v2/batches", json={**GOOD_BATCH, **options})
+    assert response.status == 201
+    (message,) = (await body_of(response))["messages"]
+    assert (message["type"], message["datacoding"], message["priority"]) == expected
+    # UCS-2 takes fewer characters a segment.
+    assert message["segments"] == 1
+
+
+async def test_asked_gsm_falls_back_to_ucs2(ip1: BearerApi) -> None:
+    response = await ip1.request(
+        "POST",
+        "/v2/batches",
+        json={**GOOD_BATCH, "body": "\u2013", "datacoding": "gsm"},
+    )
+    (message,) = (await body_of(response))["messages"]
+    assert message["datacoding"] == 2
+
+
+async def test_windows_tags_and_an_empty_report_url(
+    sandbox: Sandbox, ip1: BearerApi
+) -> None:
+    windows = [
+        {"opens": "2031-01-02T12:00:00", "closes": None},
+        {"opens": "2031-01-03T08:00:00+01:00", "closes": "2031-01-03T17:00:00Z"},
+    ]
+    data = {
+        **GOOD_BATCH,
+        "deliveryWindows": windows,
+        "tags": ["marketing", " ux"],
+        "deliveryReportUrl": "",
+        "reference": "",
+    }
+    response = await ip1.request("POST", "/v2/batches", json=data)
+    assert response.status == 201
+    batch = await body_of(response)
+    assert batch["deliveryWindows"] == windows
+    assert batch["tags"] == ["marketing", " ux"]
+    assert batch["deliveryReportUrl"] is None
+    (message,) = batch["messages"]
+    sandbox.ip1.set_status(message["id"], 201)
+    assert sandbox.ip1.deliveries == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field_name"),
+    [
+        ({"recipients": {}}, "recipients"),
+        ({"recipients": {"default": {"a": "b"}}}, "recipients"),
+        ({"recipients": {"+4670": {}}}, "recipients.+4670"),
+        ({"recipients": {"4670": "x"}}, "recipients.4670"),
+        ({"recipients": {"4670": {"a": 1}}}, "recipients.4670"),
+        ({"recipients": {"4670": {}, "default": []}}, "recipients.default"),
+        ({"body": "   "}, "body"),
+        ({"type": "mms"}, "type"),
+        ({"type": 2}, "type"),
+        ({"type": True}, "type"),
+        ({"datacoding": 1}, "datacoding"),
+        ({"priority": 3}, "priority"),
+        ({"priority": 1.0}, "priority"),
+        ({"deliveryWindows": {}}, "deliveryWindows"),
+        ({"deliveryWindows": ["tomorrow"]}, "deliveryWindows[0]"),
+        ({"deliveryWindows": [{}, {"opens": "soon"}]}, "deliveryWindows[1]"),
+        ({"deliveryWindows": [{"closes": 5}]}, "deliveryWindows[0]"),
+        ({"tags": "marketing"}, "tags"),
+        ({"tags": [1]}, "tags"),
+    ],
+)
+async def test_batch_option_validation(
+    sandbox: Sandbox, ip1: BearerApi, change: dict[str, Any], field_name: str
+) -> None:
+    before = len(sandbox.ip1.messages)
+    response = await ip1.request("POST", "/v2/batches", json={**GOOD_BATCH, **change})
+    problem = await assert_problem(response, 400)
+    assert list(problem["errors"]) == [field_name]
+    assert len(sandbox.ip1.messages) == before
+
+
+async def test_batch_lists(sandbox: Sandbox, ip1: BearerApi) -> None:
+    """The lists IP1's C# sample reads: batches, a batch's messages, one of them."""
+    listed = await ip1.request("GET", "/v2/batches", params={"order": "DESC"})
+    assert listed.status == 200
+    seeded = await body_of(listed)
+    assert len(seeded) == 2  # the seed's two outbound messages
+    response = await ip1.request(
+        "POST",
+        "/v2/batches",
+        json={**GOOD_BATCH, "recipients": ["46701111111", "46702222222"]},
+    )
+    batch = await body_of(response)
+    newest, response = await page_of(ip1, "/v2/batches", order="DESC", limit=1)
+    assert [b["id"] for b in newest] == [batch["id"]]
+    assert newest[0] == batch
+    assert "next" in links(response)
+    messages, response = await page_of(
+        ip1, f"/v2/batches/{batch['id']}/messages", limit=1
+    )
+    assert [m["recipient"] for m in messages] == ["46701111111"]
+    assert "start=1" in links(response)["next"]
+    second = batch["messages"][1]
+    single = await ip1.request(
+        "GET", f"/v2/batches/{batch['id']}/messages/{second['id']}"
+    )
+    assert await body_of(single) == second
+    first_of_seed = seeded[-1]["messages"][0]["id"]
+    for path in (
+        "/v2/batches/nope/messages",
+        f"/v2/batches/nope/messages/{second['id']}",
+        f"/v2/batches/{batch['id']}/messages/{first_of_seed}",
+    ):
+        await assert_problem(await ip1.request("GET", path), 404)
+    await assert_problem(
+        await ip1.request("GET", "/v2/batches", params={"limit": "0"}), 400
+    )
+    sandbox.ip1.account_id = "ip1-99999"  # another account sees none of them
+    assert await body_of(await ip1.request("GET", "/v2/batches")) == []
+
+
+async def test_conversation_halves(ip1: BearerApi) -> None:
+    """`/mo` lists what the account received, `/mt` what it sent."""
+    received, _ = await page_of(ip1, f"{CONVERSATION}/mo")
+    sent, _ = await page_of(ip1, f"{CONVERSATION}/mt")
+    assert [m["body"] for m in received] == [
+        "Hi, is the shop open on Saturday?",
+        "Great, see you then",
+    ]
+    assert [m["body"] for m in sent] == ["Yes, 10\u201316. Welcome!"]
+    await assert_problem(
+        await ip1.request("GET", f"/v2/conversations/{SEED_NAME}/mt"),
+        404,
+        "No messages to list",
+    )
+    await assert_problem(
+        await ip1.request("GET", "/v2/conversations/+46/mo"),
+        400,
+        "Participant was invalid",
+    )
+
+
+async def page_of(
+    ip1: BearerApi, path: str, **params: str | int
+) -> tuple[list[dict[str, Any]], ClientResponse]:
+    """One page of any list (asserting 200)."""
+    response = await ip1.request("GET", path, params=params)
+    assert response.status == 200, await response.text()
+    return await body_of(response), response

@@ -31,7 +31,10 @@ SENDER_RE = re.compile(r"[A-Za-z0-9]{3,11}|[0-9]{1,15}")
 NUMBER_RE = re.compile(r"[0-9]{1,15}")
 # How people write numbers: "+46 70-123 45 67", "(070) 1234567".
 _WRITTEN_NUMBER_RE = re.compile(r"\+?[0-9(][0-9 ().-]*")
-_NEXT_LINK_RE = re.compile(r'<([^>]*)>\s*;[^,]*rel="?next"?', re.IGNORECASE)
+# A `Link` header's targets, each with its parameters: IP1's pages write them both
+# as `<url>; rel="next"` and (an older page) as `<url> rel="next"`.
+_LINK_RE = re.compile(r"<([^>]*)>([^<]*)")
+_REL_RE = re.compile(r'\brel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))', re.IGNORECASE)
 
 
 def normalise_number(value: str) -> str | None:
@@ -69,7 +72,11 @@ class Ip1Message:
     batch_id: str | None
 
     def inbound_from(self, participant: str) -> bool:
-        """Whether the participant sent it (the seed leaves `direction` undefined)."""
+        """Whether the participant sent it.
+
+        `direction` is left aside: the seed leaves 0/1 undefined and IP1's pages
+        write "mo"/"mt" instead.
+        """
         return self.sender == participant
 
 
@@ -128,18 +135,25 @@ def parse_message(record: Mapping[str, Any]) -> Ip1Message:
     )
 
 
+def _next_link(link_header: str) -> str | None:
+    """The target of the link whose relations include `next`."""
+    for link in _LINK_RE.finditer(link_header):
+        rel = _REL_RE.search(link.group(2))
+        if rel and "next" in (rel.group(1) or rel.group(2)).lower().split():
+            return link.group(1)
+    return None
+
+
 def _next_start(link_header: str | None) -> int | None:
     """The `start` of the page the `Link` header's rel="next" points at.
 
     Only the offset is taken: the link's host is never sent the key.
     """
-    if not link_header:
-        return None
-    match = _NEXT_LINK_RE.search(link_header)
-    if match is None:
+    target = _next_link(link_header) if link_header else None
+    if target is None:
         return None
     try:
-        return int(parse_qs(urlsplit(match.group(1)).query)["start"][0])
+        return int(parse_qs(urlsplit(target).query)["start"][0])
     except (KeyError, ValueError) as err:
         raise CommHubResponseError("Link rel=next without a start") from err
 

@@ -45,6 +45,8 @@ CATCH_UP_WINDOW = timedelta(hours=24)
 BASELINE_MARGIN = timedelta(minutes=1)
 # A followed participant IP1 calls invalid (HTTP 400 on its conversation).
 INVALID_PARTICIPANT = ItemIssue("invalid_participant", "participant")
+# Where a report names its message: one copy of IP1's page says `messageId`, one `id`.
+REPORT_ID_KEYS = ("messageId", "id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +88,18 @@ def followed_participants(entry: ConfigEntry) -> list[str]:
     return list(entry.options.get(CONF_PARTICIPANTS, []))
 
 
+def _report_message_id(payload: Mapping[str, Any]) -> str:
+    """The reported message's id, under whichever key IP1 gave it."""
+    for key in REPORT_ID_KEYS:
+        if payload.get(key) is not None:
+            return required_field(payload, key, str)
+    raise MalformedRecordError("messageId")
+
+
 def parse_report(payload: Mapping[str, Any]) -> DeliveryReport:
     """A delivery report from its callback payload."""
     return DeliveryReport(
-        message_id=required_field(payload, "id", str),
+        message_id=_report_message_id(payload),
         batch_id=optional_field(payload, "batchId", str),
         recipient=required_field(payload, "recipient", str),
         code=required_field(payload, "code", int),
