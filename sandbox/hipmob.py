@@ -1,4 +1,11 @@
-"""Hipmob Server API v1 sandbox (https://api.hipmob.com, mounted under /hipmob)."""
+"""Hipmob Server API v1 sandbox (https://api.hipmob.com, mounted under /hipmob).
+
+Every answer carries its outcome text as the status line's reason phrase and in the
+`X-Hipmob-Reason` header, which is where Hipmob's own libraries read it. Two switches
+(`empty_body`, `own_status_refusal`; also `PATCH /_control/hipmob/options`) serve the
+variants the vendor's code shows: outcome texts without a body, and the own-status
+refusal as 400 (PHP library) instead of 401 (document).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from aiohttp import web
 from .core import (
     FORM_TYPES,
     ControlRoute,
+    Handler,
     Route,
     ServiceError,
     ServiceSandbox,
@@ -37,7 +45,8 @@ CT_MESSAGE_COUNT = _vendor("Device.pendingmessagecount")
 CT_FRIENDS = _vendor("DeviceFriends")
 CT_USER = _vendor("User")
 
-# Messages as the API document words them.
+REASON_HEADER = "X-Hipmob-Reason"
+# Messages as the API document words them, unless noted.
 AUTH_REQUIRED = "Authentication Required"
 UNAUTHORIZED = "Unauthorized"
 PAYMENT_REQUIRED = "The request failed despite valid authentication."
@@ -45,11 +54,10 @@ NO_APP = "No application was specified in the URL."
 NO_DEVICE_ID = "No host application identifier was specified in the URL."
 NO_FRIEND_ID = "No friend host application identifier was specified in the URL."
 NO_USER_ID = "No user was specified in the URL."
-APP_NOT_FOUND = "The specified application could not be found."
-DEVICE_NOT_FOUND = (
-    "No device with the specified host application identifier could be found."
-)
-USER_NOT_FOUND = "The specified user could not be found."
+# Not-found phrases as the service answers them (the libraries match these).
+APP_NOT_FOUND = "Application not found."
+DEVICE_NOT_FOUND = "Device not found."
+USER_NOT_FOUND = "User not found."
 INVALID_MESSAGE = "Invalid message specified."
 NO_CONTENT_LENGTH = "No content length specified."
 NOT_SUPPORTED_ON_DEVICE = "Content-type not supported on that device."
@@ -58,9 +66,8 @@ NO_STATUS = "No status was specified in the request body."
 INVALID_STATUS = "Invalid status was specified."
 OWN_STATUS_ONLY = "You can only change your own status."
 MESSAGE_SENT = "Message sent."
-NO_CHANGES = "No changes made."
+NO_CHANGES = "No changes made."  # also removing a non-friend, as the libraries expect
 FRIEND_REMOVED = "Friend removed."
-NO_FRIENDS_REMOVED = "No friends removed."
 # The document is silent on these two; the sandbox words them in the same style.
 UNSUPPORTED_TYPE = "Content-type not supported."
 NO_DEVICES = "No host application identifiers were specified in the request."
@@ -70,6 +77,9 @@ PICTURE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif"})
 MEDIA_TYPES = PICTURE_TYPES | {"audio/mp3"}
 TEXT_MESSAGE_TYPE = "text/plain"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="Hipmob"'}
+# 401 is the document's status for the own-status refusal, 400 the PHP library's.
+OWN_STATUS_REFUSALS = (401, 400)
+OPTION_TYPES: dict[str, type] = {"empty_body": bool, "own_status_refusal": int}
 
 SEED_ACCOUNT = "femi"
 SEED_API_KEY = "hipmob-sandbox-key"
@@ -221,12 +231,15 @@ class HipmobSandbox(ServiceSandbox):
     accounts: dict[str, Account]
     apps: dict[str, App]
     users: dict[str, User]
+    empty_body: bool  # outcome texts only in the reason phrase and the header
+    own_status_refusal: int  # 401 (document) or 400 (PHP library)
 
     # -- state helpers ---------------------------------------------------------
 
     def seed(self) -> None:
         """Load the document's example data (see the module constants)."""
         self.accounts, self.apps, self.users = {}, {}, {}
+        self.empty_body, self.own_status_refusal = False, OWN_STATUS_REFUSALS[0]
         self.add_account(SEED_ACCOUNT, SEED_API_KEY, "Femi", "Omojola")
         self.set_user_status(SEED_ACCOUNT, "online")
         self.add_user(SEED_ACCOUNT, DEMO_USER, "Tolu", "Adebayo")
@@ -419,12 +432,45 @@ class HipmobSandbox(ServiceSandbox):
         """Authenticate with HTTP basic auth (account:api_key)."""
         request[ACCOUNT] = self._authenticate(request.headers.get("Authorization"))
 
-    def error_response(self, error: ServiceError) -> web.Response:
-        """Reason phrase, X-Hipmob-Reason header and text body all carry the message."""
-        headers = {"X-Hipmob-Reason": error.message, **error.headers}
-        response = text_response(error.message, error.status, reason=error.message)
-        response.headers.update(headers)
+    async def handle(
+        self, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Every answer names its outcome in the header (JSON ones their phrase)."""
+        response = await super().handle(request, handler)
+        response.headers.setdefault(REASON_HEADER, response.reason)
         return response
+
+    def error_response(self, error: ServiceError) -> web.Response:
+        """The message as reason phrase, header and (unless switched off) body."""
+        response = self._outcome(error.message, error.status)
+        response.headers.update(error.headers)
+        return response
+
+    def _outcome(self, text: str, status: int = 200) -> web.Response:
+        """A plain-text outcome, as Hipmob answers every change and every error."""
+        response = text_response("" if self.empty_body else text, status, reason=text)
+        response.headers[REASON_HEADER] = text
+        return response
+
+    def set_options(
+        self, *, empty_body: bool | None = None, own_status_refusal: int | None = None
+    ) -> dict[str, Any]:
+        """Switch the answer variants the vendor's code shows; returns them all."""
+        if own_status_refusal is not None:
+            if own_status_refusal not in OWN_STATUS_REFUSALS:
+                msg = f"own_status_refusal must be one of {OWN_STATUS_REFUSALS}"
+                raise ValueError(msg)
+            self.own_status_refusal = own_status_refusal
+        if empty_body is not None:
+            self.empty_body = empty_body
+        return self.options()
+
+    def options(self) -> dict[str, Any]:
+        """The answer variants in effect."""
+        return {
+            "empty_body": self.empty_body,
+            "own_status_refusal": self.own_status_refusal,
+        }
 
     def control_routes(self) -> list[ControlRoute]:
         """State changes for scripts and the demo, mirroring the Python helpers."""
@@ -438,11 +484,14 @@ class HipmobSandbox(ServiceSandbox):
             ),
             ControlRoute("POST", "/users", self._control_add_user),
             ControlRoute("PATCH", "/users/{username}", self._control_patch_user),
+            ControlRoute("GET", "/options", self._control_options),
+            ControlRoute("PATCH", "/options", self._control_patch_options),
         ]
 
     def state(self) -> dict[str, Any]:
         """Accounts, apps with their devices, and users."""
         return {
+            "options": self.options(),
             "accounts": [
                 {
                     "account": a.name,
@@ -593,7 +642,7 @@ class HipmobSandbox(ServiceSandbox):
 
     async def _device_exists(self, request: web.Request) -> web.Response:
         self._connected_device(request)
-        return text_response("")
+        return web.Response()
 
     async def _get_device(self, request: web.Request) -> web.Response:
         return json_response(self._connected_device(request).to_json(), CT_DEVICE)
@@ -618,7 +667,7 @@ class HipmobSandbox(ServiceSandbox):
         if kind in MEDIA_TYPES and accepts is not None and kind not in accepts:
             raise ServiceError(415, NOT_SUPPORTED_ON_DEVICE)
         device.receive(message)
-        return text_response(MESSAGE_SENT)
+        return self._outcome(MESSAGE_SENT)
 
     async def _send_to_many(self, request: web.Request) -> web.Response:
         app = self._app(request)
@@ -632,7 +681,8 @@ class HipmobSandbox(ServiceSandbox):
         autocreate = form.get("autocreate") == "true"
         for device in self._recipients(app, device_ids, autocreate):
             device.receive(Message(TEXT_MESSAGE_TYPE, text.encode()))
-        return text_response(MESSAGE_SENT)
+        # The node library reads the count from this (also "1 messages sent.").
+        return self._outcome(f"{len(device_ids)} messages sent.")
 
     async def _get_friends(self, request: web.Request) -> web.Response:
         app, device_id = self._target(request)
@@ -649,12 +699,12 @@ class HipmobSandbox(ServiceSandbox):
     async def _add_friends(self, request: web.Request) -> web.Response:
         added = await self._update_friends(request, replace=False)
         if not added:
-            return text_response(NO_CHANGES)
-        return text_response(f"Friend list updated ({added} friends added).")
+            return self._outcome(NO_CHANGES)
+        return self._outcome(f"Friend list updated ({added} friends added).")
 
     async def _set_friends(self, request: web.Request) -> web.Response:
         added = await self._update_friends(request, replace=True)
-        return text_response(f"Friend list updated ({added} friends added).")
+        return self._outcome(f"Friend list updated ({added} friends added).")
 
     async def _update_friends(self, request: web.Request, *, replace: bool) -> int:
         app, device_id = self._target(request)
@@ -672,10 +722,10 @@ class HipmobSandbox(ServiceSandbox):
         app, device_id = self._target(request)
         device = app.devices.get(device_id)
         if device is None or not device.friends:
-            return text_response(NO_CHANGES)
+            return self._outcome(NO_CHANGES)
         removed = len(device.friends)
         device.friends.clear()
-        return text_response(f"Friend list cleared ({removed} friends removed).")
+        return self._outcome(f"Friend list cleared ({removed} friends removed).")
 
     async def _remove_friend(self, request: web.Request) -> web.Response:
         app, device_id = self._target(request)
@@ -684,9 +734,10 @@ class HipmobSandbox(ServiceSandbox):
             raise ServiceError(400, NO_FRIEND_ID)
         device = app.devices.get(device_id)
         if device is None or friend not in device.friends:
-            return text_response(NO_FRIENDS_REMOVED)
+            # The document says "No friends removed."; the libraries accept only this.
+            return self._outcome(NO_CHANGES)
         device.friends.remove(friend)
-        return text_response(FRIEND_REMOVED)
+        return self._outcome(FRIEND_REMOVED)
 
     async def _get_user(self, request: web.Request) -> web.Response:
         username = request.match_info["username"]
@@ -702,14 +753,14 @@ class HipmobSandbox(ServiceSandbox):
         if not username:
             raise ServiceError(400, NO_USER_ID)
         if username != request[ACCOUNT].name:  # a permission answer, not an auth one
-            raise ServiceError(401, OWN_STATUS_ONLY)
+            raise ServiceError(self.own_status_refusal, OWN_STATUS_ONLY)
         status = (await read_form(request)).get("status", "")
         if not status:
             raise ServiceError(400, NO_STATUS)
         if status not in STATUSES:
             raise ServiceError(400, INVALID_STATUS)
         self.set_user_status(username, status)
-        return text_response(f'[{username}] status updated to "{status}"')
+        return self._outcome(f'[{username}] status updated to "{status}"')
 
     # -- control handlers ------------------------------------------------------------
 
@@ -753,6 +804,16 @@ class HipmobSandbox(ServiceSandbox):
         status = require(await read_json_object(request), "status", str)
         self.set_user_status(username, status)
         return self.user(username).to_json()
+
+    async def _control_options(self, _request: web.Request) -> object:
+        return self.options()
+
+    async def _control_patch_options(self, request: web.Request) -> object:
+        body = await read_json_object(request)
+        if unknown := sorted(set(body) - set(OPTION_TYPES)):
+            msg = f"unknown options: {', '.join(unknown)}"
+            raise ValueError(msg)
+        return self.set_options(**{k: require(body, k, OPTION_TYPES[k]) for k in body})
 
 
 def _device_state(device: Device) -> dict[str, Any]:

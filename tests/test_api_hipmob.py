@@ -1,8 +1,14 @@
-"""The Hipmob client against the sandbox: what each call sends and returns."""
+"""The Hipmob client against the sandbox: what each call sends and returns.
+
+Calls run against both body variants of the sandbox: outcome texts in body, reason
+phrase and `X-Hipmob-Reason`, and (as Hipmob may answer) without a body.
+"""
 
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
@@ -17,6 +23,7 @@ from custom_components.commhub.api import (
 )
 from custom_components.commhub.api.hipmob import (
     HipmobApp,
+    HipmobAppNotFoundError,
     HipmobClient,
     HipmobDevice,
     HipmobUser,
@@ -34,9 +41,18 @@ def _client(hass: HomeAssistant, url: str, api_key: str = API_KEY) -> HipmobClie
     return HipmobClient(async_get_clientsession(hass), "femi", api_key, url)
 
 
+@pytest.fixture(params=[False, True], ids=["body", "empty_body"])
+def empty_body(request: pytest.FixtureRequest, sandbox: Sandbox) -> bool:
+    """Both ways Hipmob answers: outcome texts with and without a body."""
+    sandbox.hipmob.empty_body = request.param
+    return bool(request.param)
+
+
 @pytest.fixture
-async def client(hass: HomeAssistant, sandbox_url: str) -> HipmobClient:
-    """A client of the seeded account `femi`."""
+async def client(
+    hass: HomeAssistant, sandbox_url: str, empty_body: bool
+) -> HipmobClient:
+    """A client of the seeded account `femi`, in each body variant."""
     return _client(hass, f"{sandbox_url}/hipmob")
 
 
@@ -76,7 +92,9 @@ async def test_list_apps(
     assert await ade.list_apps() == []
 
 
-async def test_wrong_key_is_auth_error(hass: HomeAssistant, sandbox_url: str) -> None:
+async def test_wrong_key_is_auth_error(
+    hass: HomeAssistant, sandbox_url: str, empty_body: bool
+) -> None:
     """A refused key raises CommHubAuthError with the API's reason."""
     client = _client(hass, f"{sandbox_url}/hipmob", api_key="wrong")
     with pytest.raises(CommHubAuthError, match=r"^Unauthorized$"):
@@ -125,10 +143,30 @@ async def test_get_device_without_userdata_name(
 
 async def test_get_device_of_unknown_app(client: HipmobClient) -> None:
     """An app the account does not have is an error, not a missing device."""
-    with pytest.raises(CommHubNotFoundError) as err:
+    with pytest.raises(HipmobAppNotFoundError) as err:
         await client.get_device("0" * 32, JACK)
     assert err.value.status == 404
-    assert err.value.message == "The specified application could not be found."
+    assert err.value.message == "Application not found."
+
+
+async def test_every_call_recognises_an_unknown_app(
+    client: HipmobClient, sandbox: Sandbox
+) -> None:
+    """A deleted app is recognised whichever call meets it first."""
+    del sandbox.hipmob.apps[APP]
+    calls: list[Callable[[], Awaitable[object]]] = [
+        lambda: client.get_device(APP, JACK),
+        lambda: client.device_online(APP, JACK),
+        lambda: client.pending_messages(APP, JACK),
+        lambda: client.send_text(APP, [JACK], "hi", autocreate=True),
+        lambda: client.send_text(APP, [JACK, FRIEND_1], "hi", autocreate=True),
+        lambda: client.send_content(APP, JACK, PNG, "image/png", autocreate=True),
+        lambda: client.change_friends(APP, JACK, "PUT", [FRIEND_1]),
+        lambda: client.remove_friend(APP, JACK, FRIEND_1),
+    ]
+    for call in calls:
+        with pytest.raises(HipmobAppNotFoundError, match=r"^Application not found\.$"):
+            await call()
 
 
 async def test_identifiers_cannot_change_the_path(
@@ -173,8 +211,9 @@ async def test_get_user(client: HipmobClient, sandbox: Sandbox) -> None:
     sandbox.hipmob.add_user("femi", "bot", "", "", status="hours")
     bot = await client.get_user("bot")
     assert (bot.full_name, bot.status) == ("bot", "hours")
-    with pytest.raises(CommHubNotFoundError, match="user could not be found"):
+    with pytest.raises(CommHubNotFoundError, match=r"^User not found\.$") as err:
         await client.get_user("nobody")
+    assert not isinstance(err.value, HipmobAppNotFoundError)
 
 
 async def test_set_own_status(client: HipmobClient, sandbox: Sandbox) -> None:
@@ -186,14 +225,16 @@ async def test_set_own_status(client: HipmobClient, sandbox: Sandbox) -> None:
     assert request.form == {"status": "hours"}
 
 
+@pytest.mark.parametrize("refusal", [401, 400])
 async def test_set_other_users_status_is_permission_error(
-    client: HipmobClient, sandbox: Sandbox
+    client: HipmobClient, sandbox: Sandbox, refusal: int
 ) -> None:
-    """Hipmob answers 401 for another user's status: a refusal, not bad keys."""
+    """401 (document) or 400 (PHP library) for another's status: not bad keys."""
+    sandbox.hipmob.own_status_refusal = refusal
     with pytest.raises(CommHubPermissionError) as err:
         await client.set_user_status("tolu", "online")
     assert not isinstance(err.value, CommHubAuthError)
-    assert err.value.status == 401
+    assert err.value.status == refusal
     assert err.value.message == "You can only change your own status."
     assert sandbox.hipmob.user("tolu").status == "offline"
 
@@ -233,7 +274,7 @@ async def test_send_text_to_one_device(client: HipmobClient, sandbox: Sandbox) -
 
 async def test_send_text_autocreate(client: HipmobClient, sandbox: Sandbox) -> None:
     """Without autocreate an unseen device is refused; with it the text is queued."""
-    with pytest.raises(CommHubNotFoundError, match="No device"):
+    with pytest.raises(CommHubNotFoundError, match=r"^Device not found\.$"):
         await client.send_text(APP, ["new-phone"], "Welcome", autocreate=False)
     assert "new-phone" not in sandbox.hipmob.apps[APP].devices
 
@@ -275,7 +316,7 @@ async def test_send_empty_text_is_request_error(client: HipmobClient) -> None:
     """A 400 carries the API's explanation."""
     with pytest.raises(CommHubRequestError) as err:
         await client.send_text(APP, [JACK], "", autocreate=False)
-    assert not isinstance(err.value, CommHubNotFoundError)
+    assert not isinstance(err.value, CommHubNotFoundError | CommHubPermissionError)
     assert (err.value.status, err.value.message) == (400, "Invalid message specified.")
 
 
@@ -478,3 +519,144 @@ async def test_error_message_prefers_hipmob_reason_header(
         await client.list_apps()
     with pytest.raises(CommHubRequestError, match=r"^from the body$"):
         await client.get_user("femi")
+
+
+# -- outcomes only in the status line: a stand-in that sets the reason phrase -------
+
+# path -> status, reason phrase, headers, body
+type StatusLines = dict[str, tuple[int, str, dict[str, str], bytes]]
+
+
+@pytest.fixture
+async def status_lines(
+    hass: HomeAssistant, socket_enabled: None
+) -> AsyncIterator[tuple[HipmobClient, StatusLines]]:
+    """A client of a server answering each path with the status line put in."""
+    answers: StatusLines = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        status, reason, headers, body = answers[request.path]
+        return web.Response(status=status, reason=reason, headers=headers, body=body)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield _client(hass, str(server.make_url("")).rstrip("/")), answers
+    await server.close()
+
+
+FRIENDS = f"{DEV}/friends"
+
+
+@pytest.mark.parametrize(
+    ("reason", "headers", "body", "count"),
+    [
+        ("Friend list updated (3 friends added).", {}, b"", 3),
+        ("Friend list cleared (4 friends removed).", {}, b"", 4),
+        ("No changes made.", {}, b"", 0),
+        # The header comes first, then the status line; the body is the fallback.
+        (
+            "Friend list updated (5 friends added).",
+            {"X-Hipmob-Reason": "Friend list updated (2 friends added)."},
+            b"Friend list updated (7 friends added).",
+            2,
+        ),
+        ("Friend list updated (5 friends added).", {}, b"(7 friends added)", 5),
+        ("OK", {}, b"Friend list updated (7 friends added).", 7),
+    ],
+)
+async def test_friend_counts_from_the_outcome(
+    status_lines: tuple[HipmobClient, StatusLines],
+    reason: str,
+    headers: dict[str, str],
+    body: bytes,
+    count: int,
+) -> None:
+    """Counts come from where Hipmob states the outcome, body or not."""
+    client, answers = status_lines
+    answers[FRIENDS] = (200, reason, headers, body)
+    assert await client.change_friends(APP, JACK, "PUT", ["a"]) == count
+
+
+@pytest.mark.parametrize(
+    ("reason", "count"),
+    [("Friend removed.", 1), ("No changes made.", 0), ("No friends removed.", 0)],
+)
+async def test_removed_friend_from_the_status_line(
+    status_lines: tuple[HipmobClient, StatusLines], reason: str, count: int
+) -> None:
+    """The libraries' "No changes made." and the document's "No friends removed."."""
+    client, answers = status_lines
+    answers[f"{FRIENDS}/a"] = (200, reason, {}, b"")
+    assert await client.remove_friend(APP, JACK, "a") == count
+
+
+async def test_friend_answer_without_outcome_is_response_error(
+    status_lines: tuple[HipmobClient, StatusLines],
+) -> None:
+    """An answer that states no outcome at all cannot be counted."""
+    client, answers = status_lines
+    answers[FRIENDS] = (200, "OK", {}, b"")
+    with pytest.raises(CommHubResponseError, match="without an outcome"):
+        await client.change_friends(APP, JACK, "DELETE")
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["Application not found.", "The specified application could not be found."],
+)
+async def test_unknown_app_from_the_status_line(
+    status_lines: tuple[HipmobClient, StatusLines], reason: str
+) -> None:
+    """The service's phrase and the document's prose both mean the app is gone."""
+    client, answers = status_lines
+    answers[DEV] = (404, reason, {}, b"")
+    with pytest.raises(HipmobAppNotFoundError) as err:
+        await client.get_device(APP, JACK)
+    assert err.value.message == reason
+
+
+@pytest.mark.parametrize("status", [400, 401])
+async def test_own_status_refusal_from_the_status_line(
+    status_lines: tuple[HipmobClient, StatusLines], status: int
+) -> None:
+    """Recognised by its phrase in the status line, whichever the status code."""
+    client, answers = status_lines
+    answers["/user/tolu/status"] = (
+        status,
+        "You can only change your own status.",
+        {},
+        b"",
+    )
+    with pytest.raises(CommHubPermissionError) as err:
+        await client.set_user_status("tolu", "online")
+    assert err.value.status == status
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "error"),
+    [(401, "Unauthorized", CommHubAuthError), (404, "Not Found", CommHubNotFoundError)],
+)
+async def test_stock_status_line_without_body(
+    status_lines: tuple[HipmobClient, StatusLines],
+    status: int,
+    reason: str,
+    error: type[Exception],
+) -> None:
+    """Nothing but a stock phrase: that phrase is the message."""
+    client, answers = status_lines
+    answers["/user/femi"] = (status, reason, {}, b"")
+    with pytest.raises(error, match=f"^{reason}$"):
+        await client.get_user("femi")
+
+
+async def test_unregistered_status_keeps_its_phrase(
+    status_lines: tuple[HipmobClient, StatusLines],
+) -> None:
+    """A status code without a stock phrase: its reason phrase is the message."""
+    client, answers = status_lines
+    answers["/user/femi"] = (499, "Request withdrawn", {}, b"")
+    with pytest.raises(CommHubRequestError, match=r"^Request withdrawn$") as err:
+        await client.get_user("femi")
+    assert err.value.status == 499

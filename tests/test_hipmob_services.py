@@ -84,7 +84,7 @@ async def test_one_unknown_device_fails_only_itself(
     results = {r["to"]: r for r in response["results"]}
     assert results[JACK]["status"] == "sent"
     assert results["ghost"]["status"] == "failed"
-    assert "could be found" in results["ghost"]["error"]
+    assert results["ghost"]["error"] == "Device not found."
     assert sent_to(sandbox, JACK)[-1][1] == b"Hello"
 
 
@@ -417,4 +417,4 @@ async def test_set_friends_of_unknown_device(
             hass, "set_friends", entry, device="ghost", mode="add", friends=["a"]
         )
     assert err.value.translation_key == "request_failed"
-    assert "could be found" in str(err.value)
+    assert str(err.value).endswith(": Device not found.")

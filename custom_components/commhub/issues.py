@@ -12,26 +12,45 @@ from .const import DOMAIN
 PAYMENT_REQUIRED = "payment_required"
 
 
-def _payment_issue_id(entry: ConfigEntry) -> str:
-    return f"{PAYMENT_REQUIRED}_{entry.entry_id}"
+@dataclass(frozen=True, slots=True)
+class AccountIssue:
+    """An issue about an entry as a whole (one at most per entry)."""
+
+    translation_key: str
+    severity: ir.IssueSeverity = ir.IssueSeverity.ERROR
+
+    def issue_id(self, entry_id: str) -> str:
+        """`<key>_<entry id>`."""
+        return f"{self.translation_key}_{entry_id}"
+
+    def create(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Raise the issue for the entry (again: it is updated, not repeated)."""
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            self.issue_id(entry.entry_id),
+            is_fixable=False,
+            severity=self.severity,
+            translation_key=self.translation_key,
+            translation_placeholders={"entry": entry.title},
+        )
+
+    def delete(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """The entry is past this problem."""
+        ir.async_delete_issue(hass, DOMAIN, self.issue_id(entry.entry_id))
+
+
+PAYMENT_ISSUE = AccountIssue(PAYMENT_REQUIRED)
 
 
 def create_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The account needs attention (HTTP 402) before the service answers again."""
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        _payment_issue_id(entry),
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=PAYMENT_REQUIRED,
-        translation_placeholders={"entry": entry.title},
-    )
+    PAYMENT_ISSUE.create(hass, entry)
 
 
 def delete_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The service answered again: the account is in order."""
-    ir.async_delete_issue(hass, DOMAIN, _payment_issue_id(entry))
+    PAYMENT_ISSUE.delete(hass, entry)
 
 
 @dataclass(frozen=True, slots=True)

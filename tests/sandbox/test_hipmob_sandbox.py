@@ -1,4 +1,5 @@
-"""The Hipmob sandbox answers as the Hipmob Server API v1 document says."""
+"""The Hipmob sandbox answers as the Hipmob Server API v1 document says, with the
+phrases, headers and status lines Hipmob's own libraries read."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ FRIEND_2 = "5813cd68-402f-4836-8f9e-acf1aaaf937d"
 ADE: Credentials = ("ade", "ade-sandbox-key")
 DEV = f"/apps/{APP}/devices"
 TEXT = "text/plain"
+# The not-found phrases the service answers (and the vendor libraries match).
+APP_NOT_FOUND = "Application not found."
+DEVICE_NOT_FOUND = "Device not found."
+USER_NOT_FOUND = "User not found."
 
 APP_LIST_EXAMPLE = {
     "count": 2,
@@ -69,17 +74,22 @@ async def assert_json(response: ClientResponse, kind: str, expected: Any) -> Non
     """200 with the exact vendor content type and the expected document."""
     assert response.status == 200
     assert response.headers["Content-Type"] == vendor(kind)
+    assert response.headers["X-Hipmob-Reason"] == response.reason == "OK"
     assert json.loads(await response.read()) == expected
 
 
-async def assert_text(response: ClientResponse, status: int, message: str) -> None:
-    """A text/plain answer; errors carry the message in reason and header too."""
+def assert_outcome(response: ClientResponse, status: int, message: str) -> None:
+    """The outcome where the libraries read it: status line and X-Hipmob-Reason."""
     assert response.status == status
+    assert response.reason == message
+    assert response.headers["X-Hipmob-Reason"] == message
+
+
+async def assert_text(response: ClientResponse, status: int, message: str) -> None:
+    """A text/plain answer carrying its message in body, reason and header."""
+    assert_outcome(response, status, message)
     assert response.content_type == "text/plain"
     assert await response.text() == message
-    if status >= 400:
-        assert response.reason == message
-        assert response.headers["X-Hipmob-Reason"] == message
 
 
 def form(**fields: str | list[str]) -> list[tuple[str, str]]:
@@ -173,8 +183,8 @@ async def test_get_app(hipmob: HipmobApi) -> None:
 @pytest.mark.parametrize(
     ("path", "auth", "status", "message"),
     [
-        ("/apps/0000", FEMI, 404, "The specified application could not be found."),
-        (f"/apps/{APP}", ADE, 404, "The specified application could not be found."),
+        ("/apps/0000", FEMI, 404, APP_NOT_FOUND),
+        (f"/apps/{APP}", ADE, 404, APP_NOT_FOUND),
         ("/apps/", FEMI, 400, "No application was specified in the URL."),
     ],
 )
@@ -200,10 +210,7 @@ async def test_device_exists(hipmob: HipmobApi) -> None:
     assert (await hipmob.request("HEAD", f"{DEV}/{DEVICE}")).status == 200
     assert (await hipmob.request("HEAD", f"{DEV}/{FRIEND_2}")).status == 200
     response = await hipmob.request("HEAD", f"{DEV}/unknown")
-    assert response.status == 404
-    assert response.headers["X-Hipmob-Reason"] == (
-        "No device with the specified host application identifier could be found."
-    )
+    assert_outcome(response, 404, DEVICE_NOT_FOUND)
 
 
 async def test_get_device_is_the_documented_example(hipmob: HipmobApi) -> None:
@@ -217,13 +224,13 @@ async def test_get_device_is_the_documented_example(hipmob: HipmobApi) -> None:
         (
             f"{DEV}/unknown",
             404,
-            "No device with the specified host application identifier could be found.",
+            DEVICE_NOT_FOUND,
         ),
         (f"{DEV}/", 400, "No host application identifier was specified in the URL."),
         (
             f"/apps/0000/devices/{DEVICE}",
             404,
-            "The specified application could not be found.",
+            APP_NOT_FOUND,
         ),
         (f"/apps//devices/{DEVICE}", 400, "No application was specified in the URL."),
     ],
@@ -321,7 +328,7 @@ async def test_text_to_unknown_device_needs_autocreate(
         await assert_text(
             response,
             404,
-            "No device with the specified host application identifier could be found.",
+            DEVICE_NOT_FOUND,
         )
     assert "new-device" not in sandbox.hipmob.apps[APP].devices
 
@@ -350,7 +357,7 @@ async def test_message_errors_for_the_url(hipmob: HipmobApi) -> None:
     response = await hipmob.request(
         "POST", f"/apps/0000/devices/{DEVICE}/messages", data={"text": "x"}
     )
-    await assert_text(response, 404, "The specified application could not be found.")
+    await assert_text(response, 404, APP_NOT_FOUND)
     response = await hipmob.request("POST", f"{DEV}//messages", data={"text": "x"})
     await assert_text(
         response, 400, "No host application identifier was specified in the URL."
@@ -466,7 +473,7 @@ async def test_text_to_several_devices(sandbox: Sandbox, hipmob: HipmobApi) -> N
         f"{DEV}/messages",
         data=form(text="all", devices=[DEVICE, FRIEND_1]),
     )
-    await assert_text(response, 200, "Message sent.")
+    await assert_text(response, 200, "2 messages sent.")
     assert sandbox.hipmob.device(APP, DEVICE).messages == [(TEXT, b"all")]
     assert sandbox.hipmob.device(APP, FRIEND_1).pending == 2
 
@@ -493,7 +500,7 @@ async def test_several_devices_with_autocreate(
         f"{DEV}/messages",
         data=form(text="all", devices=[DEVICE, "unknown"], autocreate="true"),
     )
-    await assert_text(response, 200, "Message sent.")
+    await assert_text(response, 200, "2 messages sent.")
     assert sandbox.hipmob.device(APP, "unknown").queued == [(TEXT, b"all")]
 
 
@@ -549,7 +556,7 @@ async def test_add_friends_errors(hipmob: HipmobApi) -> None:
     await assert_text(
         response,
         404,
-        "No device with the specified host application identifier could be found.",
+        DEVICE_NOT_FOUND,
     )
 
 
@@ -557,7 +564,8 @@ async def test_remove_friend(sandbox: Sandbox, hipmob: HipmobApi) -> None:
     path = f"{DEV}/{DEVICE}/friends/{FRIEND_1}"
     await assert_text(await hipmob.request("DELETE", path), 200, "Friend removed.")
     assert sandbox.hipmob.device(APP, DEVICE).friends == [FRIEND_2]
-    await assert_text(await hipmob.request("DELETE", path), 200, "No friends removed.")
+    # The document says "No friends removed."; both libraries accept only this.
+    await assert_text(await hipmob.request("DELETE", path), 200, "No changes made.")
     response = await hipmob.request("DELETE", f"{DEV}/{DEVICE}/friends/")
     await assert_text(
         response, 400, "No friend host application identifier was specified in the URL."
@@ -613,8 +621,8 @@ async def test_get_other_user_of_the_account(hipmob: HipmobApi) -> None:
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        ("/user/ade", 404, "The specified user could not be found."),
-        ("/user/nobody", 404, "The specified user could not be found."),
+        ("/user/ade", 404, USER_NOT_FOUND),
+        ("/user/nobody", 404, USER_NOT_FOUND),
         ("/user/", 400, "No user was specified in the URL."),
     ],
 )
@@ -677,6 +685,99 @@ async def test_added_account_and_user(sandbox: Sandbox, hipmob: HipmobApi) -> No
     assert (await hipmob.request("GET", "/user/kemi", auth=kemi)).status == 200
     response = await hipmob.request("GET", "/user/bayo", auth=kemi)
     assert json.loads(await response.read())["status"] == "hours"
+
+
+# -- answer variants (the vendor's code) -------------------------------------------
+
+
+async def test_every_answer_names_its_outcome(hipmob: HipmobApi) -> None:
+    """Data answers too carry their reason phrase in X-Hipmob-Reason."""
+    for method, path in (("HEAD", f"{DEV}/{DEVICE}"), ("GET", "/apps")):
+        response = await hipmob.request(method, path)
+        assert_outcome(response, 200, "OK")
+
+
+@pytest.mark.parametrize("devices", [[DEVICE], [DEVICE, FRIEND_1, FRIEND_2]])
+async def test_several_devices_count_the_messages(
+    hipmob: HipmobApi, devices: list[str]
+) -> None:
+    """The node library reads the count from `N messages sent.` (N = 1 too)."""
+    response = await hipmob.request(
+        "POST", f"{DEV}/messages", data=form(text="hi", devices=devices)
+    )
+    await assert_text(response, 200, f"{len(devices)} messages sent.")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "status", "message"),
+    [
+        ("POST", f"{DEV}/{DEVICE}/messages", {"text": "x"}, 200, "Message sent."),
+        (
+            "PUT",
+            f"{DEV}/{DEVICE}/friends",
+            form(friend=["a", "b"]),
+            200,
+            "Friend list updated (2 friends added).",
+        ),
+        ("DELETE", f"{DEV}/{DEVICE}/friends/nope", None, 200, "No changes made."),
+        (
+            "POST",
+            "/user/femi/status",
+            {"status": "x"},
+            400,
+            "Invalid status was specified.",
+        ),
+        ("GET", f"{DEV}/unknown", None, 404, DEVICE_NOT_FOUND),
+    ],
+)
+async def test_empty_body_switch(
+    sandbox: Sandbox,
+    hipmob: HipmobApi,
+    method: str,
+    path: str,
+    data: Any,
+    status: int,
+    message: str,
+) -> None:
+    """Switched on, outcome texts come only in the status line and the header."""
+    sandbox.hipmob.empty_body = True
+    response = await hipmob.request(method, path, data=data)
+    assert_outcome(response, status, message)
+    assert await response.read() == b""
+
+
+async def test_empty_body_keeps_data(sandbox: Sandbox, hipmob: HipmobApi) -> None:
+    """JSON documents are data, not outcome texts: they keep their bodies."""
+    sandbox.hipmob.empty_body = True
+    await assert_json(
+        await hipmob.request("GET", f"{DEV}/{DEVICE}/status"),
+        "Device.status",
+        {"online": True},
+    )
+
+
+async def test_own_status_refusal_switch(sandbox: Sandbox, hipmob: HipmobApi) -> None:
+    """401 as the document says, or 400 as the PHP library expects."""
+    sandbox.hipmob.own_status_refusal = 400
+    response = await hipmob.request(
+        "POST", "/user/tolu/status", data={"status": "online"}
+    )
+    await assert_text(response, 400, "You can only change your own status.")
+    assert sandbox.hipmob.user("tolu").status == "offline"
+
+
+def test_options_python_api() -> None:
+    hipmob = HipmobSandbox()
+    assert hipmob.options() == {"empty_body": False, "own_status_refusal": 401}
+    assert hipmob.set_options(own_status_refusal=400) == {
+        "empty_body": False,
+        "own_status_refusal": 400,
+    }
+    assert hipmob.set_options(empty_body=True)["empty_body"] is True
+    with pytest.raises(ValueError, match="own_status_refusal"):
+        hipmob.set_options(own_status_refusal=403)
+    hipmob.reset()
+    assert hipmob.options() == {"empty_body": False, "own_status_refusal": 401}
 
 
 # -- unknown routes -------------------------------------------------------------------
@@ -973,6 +1074,41 @@ async def test_control_users_and_accounts(
         sandbox_client, "PATCH", "/hipmob/accounts/femi", {"payment_required": False}
     )
     assert (await hipmob.request("GET", "/apps")).status == 200
+
+
+async def test_control_options(
+    sandbox: Sandbox, sandbox_client: Client, hipmob: HipmobApi
+) -> None:
+    options = await control(sandbox_client, "GET", "/hipmob/options")
+    assert options == {"empty_body": False, "own_status_refusal": 401}
+    options = await control(
+        sandbox_client,
+        "PATCH",
+        "/hipmob/options",
+        {"empty_body": True, "own_status_refusal": 400},
+    )
+    assert options == {"empty_body": True, "own_status_refusal": 400}
+    assert sandbox.hipmob.empty_body is True
+    state = await control(sandbox_client, "GET", "/hipmob/state")
+    assert state["options"] == options
+    response = await hipmob.request(
+        "POST", "/user/tolu/status", data={"status": "online"}
+    )
+    assert_outcome(response, 400, "You can only change your own status.")
+    assert await response.read() == b""
+    for bad in (
+        {"own_status_refusal": 403},
+        {"own_status_refusal": "400"},
+        {"empty_body": 1},
+        {"empty_body": None},
+        {"verbose": True},
+    ):
+        await control(sandbox_client, "PATCH", "/hipmob/options", bad, 400)
+    await control(sandbox_client, "POST", "/reset")
+    assert await control(sandbox_client, "GET", "/hipmob/options") == {
+        "empty_body": False,
+        "own_status_refusal": 401,
+    }
 
 
 async def test_control_reset(sandbox: Sandbox, sandbox_client: Client) -> None:

@@ -1,7 +1,14 @@
-"""Client for the Hipmob Server API v1."""
+"""Client for the Hipmob Server API v1.
+
+Hipmob states every outcome (success and error) in the `X-Hipmob-Reason` header and as
+the status line's reason phrase; the body may be empty. Its libraries read the header
+or the status line, so this client does too, with the body only as a fallback.
+"""
 
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from http import HTTPStatus
 import re
 from typing import Any
 from urllib.parse import quote
@@ -9,7 +16,6 @@ from urllib.parse import quote
 import aiohttp
 
 from .errors import (
-    CommHubAuthError,
     CommHubNotFoundError,
     CommHubPermissionError,
     CommHubResponseError,
@@ -17,6 +23,12 @@ from .errors import (
 from .http import HttpClient, RawResponse
 
 HIPMOB_API_URL = "https://api.hipmob.com"
+REASON_HEADER = "X-Hipmob-Reason"
+# The service's phrase (which the libraries match) and the document's prose.
+_APP_NOT_FOUND = re.compile(
+    r"Application not found|specified application could not be found", re.IGNORECASE
+)
+_OWN_STATUS_ONLY = re.compile(r"only change your own status", re.IGNORECASE)
 USER_STATUSES = ("online", "offline", "hours", "usestatus")
 PICTURE_TYPES = ("image/png", "image/jpeg", "image/gif")
 AUDIO_TYPE = "audio/mp3"
@@ -75,12 +87,35 @@ def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _changed_count(text: str) -> int:
-    """Friends added/removed according to a friend-list answer's text."""
-    if match := re.search(r"\d+", text):
+def _changed_count(outcome: str) -> int:
+    """Friends added/removed according to a friend-list answer's outcome."""
+    if match := re.search(r"\d+", outcome):
         return int(match.group())
+    if not outcome:
+        raise CommHubResponseError("friend list answer without an outcome")
     # "Friend removed." counts one; "No changes made." / "No friends removed." none.
-    return 0 if text.lower().startswith("no ") else 1
+    return 0 if outcome.lower().startswith("no ") else 1
+
+
+def _stock_phrase(status: int) -> str:
+    """The standard reason phrase of a status code ("" for unregistered ones)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+# The reason phrase of this task's last answer: RawResponse keeps only the headers.
+_reason: ContextVar[str] = ContextVar("hipmob_reason", default="")
+
+
+async def _keep_reason(response: aiohttp.ClientResponse) -> None:
+    """aiohttp's per-request hook, called with the answer's status line."""
+    _reason.set(response.reason or "")
+
+
+class HipmobAppNotFoundError(CommHubNotFoundError):
+    """The entry's app is gone (deleted, or no longer the account's)."""
 
 
 class HipmobClient(HttpClient):
@@ -102,11 +137,45 @@ class HipmobClient(HttpClient):
     def _auth_headers(self) -> Mapping[str, str]:
         return {"Authorization": self._authorization}
 
-    def _error_message(self, response: RawResponse) -> str:
-        # Hipmob repeats the reason phrase in a header for clients that lose it.
-        return response.headers.get("X-Hipmob-Reason") or super()._error_message(
-            response
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> RawResponse:
+        """Send one request, keeping the status line's reason phrase for `_outcome`."""
+        _reason.set("")
+        return await super().request(
+            method, path, headers=headers, raise_for_status=_keep_reason, **kwargs
         )
+
+    def _outcome(self, response: RawResponse) -> str:
+        """Hipmob's outcome text: the header, the status line, else the body."""
+        reason = _reason.get()
+        # A stock phrase ("Bad Request") says less than a body a proxy wrote.
+        if reason == _stock_phrase(response.status):
+            reason = ""
+        for text in (response.headers.get(REASON_HEADER, ""), reason, response.text):
+            if text.strip():
+                return text.strip()
+        return ""
+
+    def _error_message(self, response: RawResponse) -> str:
+        return (
+            self._outcome(response)[:300] or _reason.get() or f"HTTP {response.status}"
+        )
+
+    def _raise_for_status(self, response: RawResponse) -> None:
+        if response.status in (400, 401, 404):
+            message = self._error_message(response)
+            if response.status != 404 and _OWN_STATUS_ONLY.search(message):
+                # 401 (document) or 400 (PHP library): a refusal, the key is fine.
+                raise CommHubPermissionError(response.status, message)
+            if response.status == 404 and _APP_NOT_FOUND.search(message):
+                raise HipmobAppNotFoundError(response.status, message)
+        super()._raise_for_status(response)
 
     def _device_path(self, app: str, device_id: str) -> str:
         return f"/apps/{_segment(app)}/devices/{_segment(device_id)}"
@@ -131,10 +200,9 @@ class HipmobClient(HttpClient):
         """Details of a device; None if it has never connected to Hipmob."""
         try:
             response = await self.request("GET", self._device_path(app, device_id))
-        except CommHubNotFoundError as err:
-            # The same 404 also means the app itself is gone: that must propagate.
-            if "specified application" in err.message:
-                raise
+        except HipmobAppNotFoundError:
+            raise  # the app itself is gone, not just this device
+        except CommHubNotFoundError:
             return None
         data = response.json_object()
         userdata = data.get("userdata")
@@ -177,18 +245,10 @@ class HipmobClient(HttpClient):
         )
 
     async def set_user_status(self, username: str, status: str) -> None:
-        """Set the authenticated user's availability."""
-        try:
-            await self.request(
-                "POST",
-                f"/user/{_segment(username)}/status",
-                data={"status": status},
-            )
-        except CommHubAuthError as err:
-            # Hipmob answers 401 for another user's status: a refusal, not bad keys.
-            if "own status" in str(err):
-                raise CommHubPermissionError(401, str(err)) from err
-            raise
+        """Set the authenticated user's availability (another's: permission error)."""
+        await self.request(
+            "POST", f"/user/{_segment(username)}/status", data={"status": status}
+        )
 
     async def send_text(
         self, app: str, device_ids: Sequence[str], text: str, *, autocreate: bool
@@ -227,9 +287,9 @@ class HipmobClient(HttpClient):
         path = f"{self._device_path(app, device_id)}/friends"
         form = [("friend", friend) for friend in friends]
         response = await self.request(method, path, data=form or None)
-        return _changed_count(response.text)
+        return _changed_count(self._outcome(response))
 
     async def remove_friend(self, app: str, device_id: str, friend: str) -> int:
         """Remove one friend; 1 if it was in the list, else 0."""
         path = f"{self._device_path(app, device_id)}/friends/{_segment(friend)}"
-        return _changed_count((await self.request("DELETE", path)).text)
+        return _changed_count(self._outcome(await self.request("DELETE", path)))

@@ -4,6 +4,7 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
@@ -12,7 +13,7 @@ from ...const import CONF_DEVICES, CONF_USERS
 from ...provider import Followed, Provider, ProviderFlow, ProviderOptions
 from ...redact import TO_REDACT
 from .actions import ACTIONS
-from .coordinator import DEVICE_NOT_FOUND, INTERVAL, HipmobCoordinator
+from .coordinator import APP_NOT_FOUND, DEVICE_NOT_FOUND, INTERVAL, HipmobCoordinator
 from .entities import ENTITIES, device_identifier, user_identifier
 from .flow import check, step_app, step_credentials
 
@@ -41,6 +42,11 @@ def _expected_devices(coordinator: HipmobCoordinator) -> set[str]:
     }
 
 
+async def _remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A removed entry leaves no issue about its app behind."""
+    APP_NOT_FOUND.delete(hass, entry)
+
+
 PROVIDER = Provider[HipmobCoordinator](
     key="hipmob",
     name="Hipmob",
@@ -66,4 +72,5 @@ PROVIDER = Provider[HipmobCoordinator](
         Followed(option=CONF_USERS, identifier=user_identifier),
     ),
     actions=ACTIONS,
+    remove_entry=_remove_entry,
 )

@@ -11,10 +11,16 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ...api import CommHubNotFoundError
-from ...api.hipmob import HIPMOB_API_URL, HipmobClient, HipmobDevice, HipmobUser
+from ...api.hipmob import (
+    HIPMOB_API_URL,
+    HipmobAppNotFoundError,
+    HipmobClient,
+    HipmobDevice,
+    HipmobUser,
+)
 from ...const import CONF_ACCOUNT, CONF_APP, CONF_BASE_URL, CONF_DEVICES, CONF_USERS
 from ...coordinator import CommHubCoordinator, scan_interval
-from ...issues import ItemIssue
+from ...issues import AccountIssue, ItemIssue
 from ...provider import Interval
 
 type HipmobConfigEntry = ConfigEntry[HipmobCoordinator]
@@ -24,6 +30,8 @@ INTERVAL = Interval(default=60, minimum=10, maximum=3600)
 DEVICE_NOT_FOUND = ItemIssue(
     "device_not_found", "device", fixable=True, severity=ir.IssueSeverity.WARNING
 )
+# The entry's app is gone: one issue for the entry, raised and cleared by its poll.
+APP_NOT_FOUND = AccountIssue("app_not_found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,18 @@ class HipmobCoordinator(CommHubCoordinator[HipmobData]):
 
     @override
     async def _async_poll(self) -> HipmobData:
+        entry = self.config_entry
+        try:
+            data = await self._poll_all()
+        except HipmobAppNotFoundError:
+            # Every device is unknown then: their issues would only repeat this one.
+            DEVICE_NOT_FOUND.delete_except(self.hass, entry.entry_id, keep=set())
+            APP_NOT_FOUND.create(self.hass, entry)
+            raise
+        APP_NOT_FOUND.delete(self.hass, entry)
+        return data
+
+    async def _poll_all(self) -> HipmobData:
         # One concurrent round for everything; the client bounds the parallelism.
         devices, users = await asyncio.gather(
             asyncio.gather(*(self._poll_device(d) for d in self.device_ids)),
