@@ -1,28 +1,36 @@
-"""Hipcall API v20211124 sandbox (https://api.hipcall.com, mounted under /hipcall).
+"""Hipcall sandbox (https://api.hipcall.com and the regional hosts, under /hipcall).
 
-The API lives under `/api/v20211124`, so a client's base URL is
-`{root}/hipcall/api/v20211124`. Seed data are the document's examples. The server
-behaves like the Laravel application the document describes: bearer-token auth,
-a per-token throttle with `x-ratelimit-*` headers, JSON errors `{"message": …}`,
-422 validation errors with `errors`, length-aware pagination everywhere except the
-call list, which is simple-paginated (`per_page` is the string "10" there).
+Both API generations serve one account. The 2021 API (the seed document,
+v20211124) lives under `/api/v20211124`, so a client's base URL is
+`{root}/hipcall/api/v20211124`; the current API (v3) under `/api/v3`, see
+`sandbox/hipcall_v3.py`, which also explains `{root}/hipcall/<host>/api/…`, the
+stand-ins for Hipcall's known hosts. Seed data are the document's examples. The
+2021 API behaves like the Laravel application the document describes: bearer-token
+auth, a per-token throttle with `x-ratelimit-*` headers, JSON errors
+`{"message": …}`, 422 validation errors with `errors`, length-aware pagination
+everywhere except the call list, which is simple-paginated (`per_page` is the string
+"10" there).
 
 Every time-based decision reads `datetime.now(UTC)` when it is made, so frozen or
 warped clocks apply. Calls are listed newest first by `started_at`, ties by the most
-recently added first; only calls whose `ended_at` has passed are visible.
+recently added first; only calls whose `ended_at` has passed are visible. A call
+rung live (`ring_call`, or click to call) is in neither list while it rings: it
+becomes a call record when it is hung up (`hangup_call`), and the account's webhook
+hears of both moments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 import contextlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NamedTuple
 import uuid as uuid_module
 
 from aiohttp import web
@@ -36,6 +44,29 @@ from .core import (
     ServiceSandbox,
     read_json_object,
     require,
+)
+from .hipcall_v3 import (
+    CHOOSABLE_STATES,
+    CT_JSON_V3,
+    DEFAULT_TIMEZONE,
+    DIRECTION_NAMES,
+    HANGUP_BY_NAMES,
+    KNOWN_HOSTS,
+    LEGACY_HOST,
+    PRESENCE_STATES,
+    REASON_NAMES,
+    V3,
+    V3_HOSTS,
+    CurrentApi,
+    Profile,
+    V3Error,
+    Webhooks,
+    call_detail,
+    error_body,
+    parse_iso,
+    today_stats,
+    user_view,
+    v3_json,
 )
 
 API = "/api/v20211124"
@@ -56,18 +87,18 @@ GENERIC_MESSAGES = {429: TOO_MANY_ATTEMPTS, 500: "Server Error"}
 
 OWNER_USER_ID = 12
 DEMO_USER_ID = 3
+SEED_HOSTS = ("use.hipcall.com.tr", LEGACY_HOST)
+# Presence at seed time (everybody else is available); 11 has never logged in.
+SEED_STATES = {3: "away", 4: "busy", 5: "break", 11: "unknown"}
+DEMO_PRESENCE_USERS = (2, 3, 4, 5)
+MAX_BULK_USERS = 1000
+# Where recordings would live; the links are signed per answer, never served.
+RECORDS_URL = "https://hipcall-records.s3.eu-central-1.amazonaws.com/sandbox"
 DEFAULT_CALLER = "+905326202911"
 DEFAULT_DURATION = 60
 RING_SECONDS = 5
-DIRECTIONS = (1, 2, 3)  # inbound, outbound, internal
-MISSING_CALL_REASONS = {
-    "none": 0,
-    "out_of_business_hours": 1,
-    "short_abandoned": 2,
-    "abandoned": 3,
-    "callback": 4,
-}
-HANGUP_BY = {1: "user", 2: "contact", 3: "system"}
+MISSING_CALL_REASONS = {"none": 0} | {name: code for code, name in REASON_NAMES.items()}
+HANGUP_BY = HANGUP_BY_NAMES
 PRIORITIES = ("low", "medium", "high")
 COMMENTABLE_TYPES = ("company", "contact", "deal")
 
@@ -406,14 +437,13 @@ _CALL_EXTRA_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {
     "callee_id": ((int,), True),
     "callee_type": ((int,), True),
     "record_url": ((str,), True),
-    "hangup_by": ((int,), True),
+    "hangup_by": ((int, str), True),
     "voicemail_type": ((int,), True),
     "voicemail_id": ((int,), True),
     "voicemail_url": ((str,), True),
     "call_flow": ((list,), True),
 }
 DEMO_REASONS = (3, 1, 2, 4)  # abandoned, out_of_business_hours, ...
-DEMO_MISSED_RINGING = {1: 12, 2: 4, 3: 25, 4: 30}
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -460,19 +490,33 @@ def _check_type(
         raise TypeError(msg)
 
 
-def _reason_code(reason: object) -> int:
-    if isinstance(reason, str):
-        if reason not in MISSING_CALL_REASONS:
-            names = ", ".join(MISSING_CALL_REASONS)
-            msg = f"unknown missing_call_reason {reason!r}; expected one of {names}"
+def _enum_code(field: str, value: object, names: Mapping[int, str]) -> int:
+    """A 2021 API code, given as the code or as the current API's name for it."""
+    if isinstance(value, str):
+        codes = {name: code for code, name in names.items()}
+        if value not in codes:
+            msg = f"unknown {field} {value!r}; expected one of {', '.join(codes)}"
             raise ValueError(msg)
-        return MISSING_CALL_REASONS[reason]
-    _check_type("missing_call_reason", reason, (int,), False)
-    assert isinstance(reason, int)
-    if not 0 <= reason <= 4:
-        msg = "missing_call_reason must be 0-4"
+        return codes[value]
+    _check_type(field, value, (int,), False)
+    assert isinstance(value, int)
+    if value not in names:
+        msg = f"{field} must be one of {sorted(names)} or their names"
         raise ValueError(msg)
-    return reason
+    return value
+
+
+def _check_state(state: object, allowed: tuple[str, ...]) -> None:
+    _check_type("state", state, (str,), False)
+    if state not in allowed:
+        msg = f"unknown state {state!r}; expected one of {', '.join(allowed)}"
+        raise ValueError(msg)
+
+
+def _reason_code(reason: object) -> int:
+    return _enum_code(
+        "missing_call_reason", reason, {0: "none"} | dict(REASON_NAMES.items())
+    )
 
 
 def _page(request: web.Request) -> int:
@@ -600,6 +644,51 @@ def _json(data: object, status: int = 200) -> web.Response:
     )
 
 
+def _ringing_record(
+    uuid: str,
+    *,
+    direction: int,
+    user_id: int,
+    caller_number: str,
+    callee_number: str,
+    start: datetime,
+) -> dict[str, Any]:
+    """A call's record while it rings: the parties known, the outcome still null."""
+    caller_id, caller_type, callee_id, callee_type = {
+        1: (1, 1, 2, 3),
+        2: (user_id, 2, 1, 1),
+        3: (user_id, 2, 2, 2),
+    }[direction]
+    return {
+        "resource_type": "cdr",
+        "uuid": uuid,
+        "direction": direction,
+        "user_id": user_id,
+        "contact_id": 0,
+        "channel_type": 1,
+        "channel_id": 1,
+        "started_at": format_time(start),
+        "answered_at": None,
+        "bridged_at": None,
+        "ended_at": None,
+        "call_duration": None,
+        "first_touch_duration": None,
+        "missing_call": None,
+        "missing_call_reason": None,
+        "caller_id": caller_id,
+        "caller_type": caller_type,
+        "caller_number": caller_number,
+        "callee_id": callee_id,
+        "callee_type": callee_type,
+        "callee_number": callee_number,
+        "record_url": None,
+        "hangup_by": None,
+        "voicemail_type": None,
+        "voicemail_id": None,
+        "voicemail_url": None,
+    }
+
+
 @dataclass
 class Call:
     """A call: `record` is what the API shows (without call_flow; tests may
@@ -614,6 +703,32 @@ class Call:
 
 
 @dataclass
+class LiveCall:
+    """A call that rings or is answered: its record, outcome fields still null."""
+
+    record: dict[str, Any]
+
+    @property
+    def uuid(self) -> str:
+        """The call's uuid."""
+        return str(self.record["uuid"])
+
+    def flow(self) -> list[dict[str, Any]]:
+        """The call flow so far, newest step first."""
+        record = self.record
+        user = {"id": record["user_id"], "type": "user"}
+        steps = [{"action": "init", "detail": user, "timestamp": record["started_at"]}]
+        if record["answered_at"] is not None:
+            bridged = {
+                "action": "bridge",
+                "detail": user,
+                "timestamp": record["answered_at"],
+            }
+            steps.insert(0, bridged)
+        return steps
+
+
+@dataclass
 class RateWindow:
     """A fixed throttle window: it ends 60 s after the request that opened it."""
 
@@ -622,14 +737,42 @@ class RateWindow:
 
 
 RATE_HEADERS = web.RequestKey("hipcall_rate_headers", dict[str, str])
+# The API generation of the request being answered ("" outside both APIs).
+_GENERATION: ContextVar[str] = ContextVar("hipcall_generation", default="")
+_MOUNT = re.compile(r"^(?:/(?P<host>[^/]+))?/api/(?P<generation>v3|v20211124)(?=/|$)")
+
+
+class Mount(NamedTuple):
+    """Where a request landed: the host stood in for (None: the sandbox's own),
+    the API generation and the path up to the API's resources."""
+
+    host: str | None
+    generation: str
+    base: str
+
+
+def mount_of(path: str) -> Mount:
+    """The mount of a path relative to the service prefix."""
+    match = _MOUNT.match(path)
+    if match is None:
+        return Mount(None, "", "")
+    return Mount(match["host"], match["generation"], match[0])
 
 
 class HipcallSandbox(ServiceSandbox):
-    """The Hipcall API v20211124, seeded with the document's example data."""
+    """Hipcall's 2021 and current APIs over one account, seeded with the 2021
+    document's example data (and a presence for every user)."""
 
     name = "hipcall"
+    account_name = "Hipcall Sandbox"
+    token_user_id = OWNER_USER_ID  # the user the API token belongs to
 
     token: str
+    hosts: set[str]  # the known hosts that hold the account (see hipcall_v3)
+    profiles: dict[int, Profile]  # by user id: what the current API adds
+    task_links: dict[int, dict[str, Any]]  # by task id: the current API's extras
+    live_calls: dict[str, LiveCall]  # ringing or answered, by uuid
+    _demo_ringing: str | None  # the call the demo rang, to be missed next step
     rate_limit: int
     throttled: int
     rate_windows: dict[str, RateWindow]
@@ -644,14 +787,26 @@ class HipcallSandbox(ServiceSandbox):
     _by_uuid: dict[str, Call]
     _seq: int
 
+    def __init__(self) -> None:
+        self.webhooks = Webhooks()
+        self.current_api = CurrentApi(self)
+        super().__init__()
+
     # -- state helpers -------------------------------------------------------------
 
     def seed(self) -> None:
-        """Load the document's examples; token, rate limit and windows reset."""
+        """Load the document's examples; token, rate limit and windows reset,
+        no webhook target, no call ringing."""
         self.token = SEED_TOKEN
+        self.hosts = set(SEED_HOSTS)
         self.rate_limit = RATE_LIMIT
         self.throttled = 0
         self.rate_windows = {}
+        self.webhooks.reset()
+        self.live_calls = {}
+        self._demo_ringing = None
+        self.task_links = {}
+        self.profiles = {}
         self.users = []
         self.add_user(
             id=2,
@@ -672,6 +827,7 @@ class HipcallSandbox(ServiceSandbox):
                 owner=user_id == OWNER_USER_ID,
                 last_logged_in=logged_in,
                 created_at=USER_TIME,
+                state=SEED_STATES.get(user_id, "available"),
             )
         self.teams = [dict(team) for team in TEAMS]
         self.extensions = [dict(extension) for extension in EXTENSIONS]
@@ -724,14 +880,28 @@ class HipcallSandbox(ServiceSandbox):
                 else None,
             )
 
-    def add_user(self, **fields: Any) -> dict[str, Any]:
-        """Add a user (id defaults to the highest + 1) and return its list form."""
+    def add_user(
+        self,
+        *,
+        state: str = "available",
+        timezone: str = DEFAULT_TIMEZONE,
+        suspended: bool = False,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add a user (id defaults to the highest + 1) and return its list form.
+
+        `fields` are the 2021 API's user fields; `state`, `timezone` and
+        `suspended` are what the current API adds.
+        """
         unknown = set(fields) - set(_USER_TYPES)
         if unknown:
             msg = f"unknown user field(s): {', '.join(sorted(unknown))}"
             raise TypeError(msg)
         for key, value in fields.items():
             _check_type(key, value, *_USER_TYPES[key])
+        _check_state(state, PRESENCE_STATES)
+        _check_type("timezone", timezone, (str,), False)
+        _check_type("suspended", suspended, (bool,), False)
         ids = [user["id"] for user in self.users]
         user_id = fields.get("id", max(ids, default=1) + 1)
         if user_id in ids:
@@ -765,7 +935,20 @@ class HipcallSandbox(ServiceSandbox):
             user["updated_at"] = user["created_at"]
         self.users.append(user)
         self.users.sort(key=lambda record: int(record["id"]))
+        since = parse_time(user["created_at"], "created_at")
+        self.profiles[user_id] = Profile(state, since, timezone, suspended)
         return user
+
+    def add_users(self, count: int, **fields: Any) -> list[dict[str, Any]]:
+        """Add `count` users (ids after the highest), each with `fields`."""
+        _check_type("count", count, (int,), False)
+        if not 1 <= count <= MAX_BULK_USERS:
+            msg = f"count must be 1-{MAX_BULK_USERS}"
+            raise ValueError(msg)
+        if "id" in fields:
+            msg = "users added in bulk take the next free ids"
+            raise ValueError(msg)
+        return [self.add_user(**fields) for _ in range(count)]
 
     def user(self, user_id: int) -> dict[str, Any]:
         """A user's live record, as the list shows it (KeyError if unknown)."""
@@ -785,6 +968,279 @@ class HipcallSandbox(ServiceSandbox):
         user["status"] = status
         user["updated_at"] = format_time(_now())
 
+    def profile(self, user_id: int) -> Profile:
+        """What the current API adds to a user (KeyError if not a user)."""
+        self.user(user_id)
+        return self.profiles.setdefault(user_id, Profile("available", _now()))
+
+    def user_view(self, user_id: int) -> dict[str, Any]:
+        """A user as the current API shows it (KeyError if unknown)."""
+        return user_view(self.user(user_id), self.profile(user_id), self.numbers)
+
+    def set_user_state(self, user_id: int, state: str) -> None:
+        """Set a user's presence (any of `PRESENCE_STATES`) from now on."""
+        _check_state(state, PRESENCE_STATES)
+        self.profile(user_id).set_state(state, _now())
+
+    def update_profile(
+        self,
+        user_id: int,
+        *,
+        state: str | None = None,
+        timezone: str | None = None,
+        suspended: bool | None = None,
+    ) -> None:
+        """Change what the current API adds to a user (what is given)."""
+        profile = self.profile(user_id)
+        _check_type("timezone", timezone, (str,), True)
+        _check_type("suspended", suspended, (bool,), True)
+        if state is not None:
+            self.set_user_state(user_id, state)
+        if timezone is not None:
+            profile.timezone = timezone
+        if suspended is not None:
+            profile.suspended = suspended
+
+    def today_stats(self, user_id: int) -> dict[str, Any]:
+        """A user's day so far, as `GET /users/{id}/stats/today` shows it."""
+        return today_stats(user_id, self.profile(user_id), self._calls, _now_exact())
+
+    def token_user(self) -> dict[str, Any] | None:
+        """The record of the user the token belongs to (None once removed)."""
+        with contextlib.suppress(KeyError):
+            return self.user(self.token_user_id)
+        return None
+
+    def set_hosts(self, hosts: Iterable[str]) -> None:
+        """The known hosts that hold the account (the others reject its token)."""
+        chosen = set(hosts)
+        if unknown := chosen - set(KNOWN_HOSTS):
+            msg = f"unknown host(s) {sorted(unknown)}; known: {', '.join(KNOWN_HOSTS)}"
+            raise ValueError(msg)
+        self.hosts = chosen
+
+    def target_names(self) -> dict[tuple[object, object], str]:
+        """The name of every user, team and greeting an extension may ring."""
+        names: dict[tuple[object, object], str] = {}
+        for kind, records, key in (
+            ("user", self.users, "full_name"),
+            ("team", self.teams, "name"),
+            ("greeting", self.greetings, "name"),
+        ):
+            for record in records:
+                names[kind, record.get("id")] = str(record.get(key) or "")
+        return names
+
+    def add_task(self, data: Mapping[str, Any]) -> int:
+        """Store a task given in the current API's fields; returns its id."""
+        due = data.get("due_date")
+        due_at = parse_iso(due) if isinstance(due, str) else None
+        task = self._store_task(
+            name=data["name"],
+            description=data.get("description"),
+            due_date=due_at,
+            assign_to=data.get("assign_to_user_id"),
+            priority=data.get("priority"),
+            task_list_id=data.get("task_list_id"),
+        )
+        self.task_links[task["id"]] = {
+            key: data[key]
+            for key in ("auto_assign_to_user", "company_ids", "contact_ids", "deal_ids")
+            if data.get(key) is not None
+        }
+        return int(task["id"])
+
+    def _store_task(
+        self,
+        *,
+        name: str,
+        description: str | None,
+        due_date: datetime | None,
+        assign_to: int | None,
+        priority: str | None,
+        task_list_id: int | None,
+    ) -> dict[str, Any]:
+        now = format_time(_now())
+        task = {
+            "resource_type": "task",
+            "id": max((t["id"] for t in self.tasks), default=0) + 1,
+            "name": name,
+            "description": description,
+            "due_date": format_time(due_date) if due_date is not None else None,
+            "done": False,
+            "done_at": None,
+            "assign_to": assign_to,
+            "priority": priority or "",
+            "task_list_id": task_list_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.tasks.append(task)
+        return task
+
+    def add_comment(
+        self, commentable_type: str, commentable_id: int, content: str
+    ) -> dict[str, Any]:
+        """Store a comment on a contact, company or deal; returns its record."""
+        now = format_time(_now())
+        comment = {
+            "resource_type": "comment",
+            "id": len(self.comments) + 1,
+            "commentable_type": commentable_type,
+            "commentable_id": commentable_id,
+            "content": content,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.comments.append(comment)
+        return comment
+
+    # -- calls that ring live -----------------------------------------------------
+
+    def ring_call(
+        self,
+        *,
+        direction: int | str = "inbound",
+        user_id: int = 2,
+        caller_number: str | None = None,
+        callee_number: str | None = None,
+        uuid: str | None = None,
+    ) -> dict[str, Any]:
+        """Start a call ringing now; the webhook hears `call_init`.
+
+        An inbound call rings `user_id` from `caller_number` (default
+        +905326202911) on `callee_number` (default the account's number); an
+        outbound one (click to call) rings the user first, then `callee_number`.
+        Returns the call as `call_init` carries it.
+        """
+        code = _enum_code("direction", direction, DIRECTION_NAMES)
+        _check_type("user_id", user_id, (int,), False)
+        _check_type("caller_number", caller_number, (str,), True)
+        _check_type("callee_number", callee_number, (str,), True)
+        _check_type("uuid", uuid, (str,), True)
+        own = self._caller_number(user_id)
+        caller = caller_number or (DEFAULT_CALLER if code == 1 else own)
+        callee = callee_number or (own if code == 1 else DEFAULT_CALLER)
+        live = LiveCall(
+            _ringing_record(
+                self._new_uuid(uuid),
+                direction=code,
+                user_id=user_id,
+                caller_number=caller,
+                callee_number=callee,
+                start=_now(),
+            )
+        )
+        self.live_calls[live.uuid] = live
+        data = call_detail(live.record, live.flow(), _now())
+        self.webhooks.push("call_init", data)
+        return data
+
+    def answer_call(self, uuid: str, *, user_id: int | None = None) -> dict[str, Any]:
+        """A ringing call is answered now (by `user_id` when given)."""
+        live = self._live(uuid)
+        if live.record["answered_at"] is not None:
+            msg = f"call {uuid} is already answered"
+            raise ValueError(msg)
+        _check_type("user_id", user_id, (int,), True)
+        if user_id is not None:
+            live.record["user_id"] = user_id
+        now = format_time(_now())
+        live.record["answered_at"] = live.record["bridged_at"] = now
+        return call_detail(live.record, live.flow(), _now())
+
+    def hangup_call(
+        self,
+        uuid: str,
+        *,
+        reason: int | str | None = None,
+        hangup_by: int | str | None = None,
+        recorded: bool = False,
+        voicemail: bool = False,
+    ) -> dict[str, Any]:
+        """A live call ends now; the webhook hears `call_hangup`.
+
+        Unanswered, it is missed with `reason` (default abandoned) and may leave a
+        `voicemail`; answered, it may have been `recorded`. It becomes a call
+        record (both lists, once ended; a call lasts at least a second). Returns
+        the call as `call_hangup` carries it.
+        """
+        live = self._live(uuid)
+        missed = live.record["answered_at"] is None
+        code = 0
+        if missed:
+            code = _reason_code("abandoned" if reason is None else reason)
+            if code == 0:
+                msg = "a missed call needs a reason"
+                raise ValueError(msg)
+        elif reason is not None:
+            msg = "an answered call has no missed-call reason"
+            raise ValueError(msg)
+        _check_type("recorded", recorded, (bool,), False)
+        _check_type("voicemail", voicemail, (bool,), False)
+        if (recorded and missed) or (voicemail and not missed):
+            msg = "only answered calls are recorded, only missed ones reach voicemail"
+            raise ValueError(msg)
+        start = parse_time(live.record["started_at"])
+        end = max(_now(), start + timedelta(seconds=1))
+        extra = self._outcome_fields(
+            live, missed, recorded=recorded, voicemail=voicemail
+        )
+        if hangup_by is not None:
+            extra["hangup_by"] = _enum_code("hangup_by", hangup_by, HANGUP_BY_NAMES)
+        del self.live_calls[uuid]  # the call's uuid passes to its record
+        record = self.add_call(
+            uuid=uuid,
+            started_at=start,
+            ended_at=end,
+            missing_call=missed,
+            missing_call_reason=code,
+            direction=live.record["direction"],
+            user_id=live.record["user_id"],
+            caller_number=live.record["caller_number"],
+            callee_number=live.record["callee_number"],
+            **extra,
+        )
+        data = call_detail(record, self._by_uuid[uuid].call_flow, _now())
+        self.webhooks.push("call_hangup", data)
+        return data
+
+    def _live(self, uuid: str) -> LiveCall:
+        if uuid not in self.live_calls:
+            raise KeyError(uuid)
+        return self.live_calls[uuid]
+
+    @staticmethod
+    def _outcome_fields(
+        live: LiveCall, missed: bool, *, recorded: bool, voicemail: bool
+    ) -> dict[str, Any]:
+        record = live.record
+        start = parse_time(record["started_at"])
+        fields: dict[str, Any] = {
+            "answered_at": record["answered_at"],
+            "bridged_at": record["bridged_at"],
+        }
+        if not missed:
+            answered = parse_time(record["answered_at"])
+            fields["first_touch_duration"] = int((answered - start).total_seconds())
+        day = start.strftime("%Y/%m/%d")
+        if recorded:
+            fields["record_url"] = f"{RECORDS_URL}/{day}/{live.uuid}.mp3"
+        if voicemail:
+            fields["voicemail_url"] = f"{RECORDS_URL}/voicemail/{day}/{live.uuid}.mp3"
+            fields["voicemail_type"] = 1  # the user's own voicemail
+            fields["voicemail_id"] = record["user_id"]
+        return fields
+
+    def _caller_number(self, user_id: int) -> str:
+        """The number a user's calls show: their default number, else the account's."""
+        with contextlib.suppress(KeyError):
+            number_id = self.user(user_id).get("default_number_id")
+            for number in self.numbers:
+                if number["id"] == number_id:
+                    return str(number["number"])
+        return str(NUMBERS[0]["number"])
+
     def add_call(
         self,
         *,
@@ -793,7 +1249,7 @@ class HipcallSandbox(ServiceSandbox):
         duration: int | None = None,
         missing_call: bool = False,
         missing_call_reason: int | str = 0,
-        direction: int = 1,
+        direction: int | str = 1,
         user_id: int = 2,
         caller_number: str = DEFAULT_CALLER,
         callee_number: str = "101",
@@ -804,9 +1260,11 @@ class HipcallSandbox(ServiceSandbox):
 
         `started_at` defaults to now; `ended_at` to `started_at + duration`
         (duration defaults to 60 s, or to the span when `ended_at` is given; for a
-        missed call it is the ringing time). `missing_call_reason` is 0-4 or its
-        name. Other fields of the record (and `call_flow`) may be given; the rest
-        default by direction. Returns the record as the API lists it.
+        missed call it is the ringing time). `missing_call_reason`, `direction`
+        and `hangup_by` are the 2021 API's codes or the current API's names. Other
+        fields of the record (and `call_flow`) may be given; the rest default by
+        direction. Returns the record as the 2021 API lists it. No webhook is sent:
+        this is history (see `ring_call` for a call that rings live).
         """
         unknown = set(fields) - set(_CALL_EXTRA_TYPES)
         if unknown:
@@ -816,22 +1274,20 @@ class HipcallSandbox(ServiceSandbox):
             _check_type(key, value, *_CALL_EXTRA_TYPES[key])
         _check_type("duration", duration, (int,), True)
         _check_type("missing_call", missing_call, (bool,), False)
-        _check_type("direction", direction, (int,), False)
         _check_type("user_id", user_id, (int,), False)
         _check_type("caller_number", caller_number, (str,), False)
         _check_type("callee_number", callee_number, (str,), False)
         _check_type("uuid", uuid, (str,), True)
         reason = _reason_code(missing_call_reason)
-        if direction not in DIRECTIONS:
-            msg = "direction must be 1 (inbound), 2 (outbound) or 3 (internal)"
-            raise ValueError(msg)
+        code = _enum_code("direction", direction, DIRECTION_NAMES)
+        if fields.get("hangup_by") is not None:
+            fields["hangup_by"] = _enum_code(
+                "hangup_by", fields["hangup_by"], HANGUP_BY_NAMES
+            )
         if duration is not None and duration < 0:
             msg = "duration must not be negative"
             raise ValueError(msg)
-        call_uuid = uuid or str(uuid_module.uuid4())
-        if call_uuid in self._by_uuid:
-            msg = f"call {call_uuid} already exists"
-            raise ValueError(msg)
+        call_uuid = self._new_uuid(uuid)
         start = _now() if started_at is None else parse_time(started_at, "started_at")
         if ended_at is None:
             end = start + timedelta(
@@ -844,46 +1300,30 @@ class HipcallSandbox(ServiceSandbox):
                 raise ValueError(msg)
         seconds = int((end - start).total_seconds()) if duration is None else duration
         ring = min(RING_SECONDS, seconds)
-        answered = None if missing_call else start + timedelta(seconds=ring)
-        caller_id, caller_type, callee_id, callee_type = {
-            1: (1, 1, 2, 3),
-            2: (user_id, 2, 1, 1),
-            3: (user_id, 2, 2, 2),
-        }[direction]
-        if missing_call:
-            hangup_by = (
-                3 if reason == MISSING_CALL_REASONS["out_of_business_hours"] else 2
-            )
-        else:
-            hangup_by = 2
-        record: dict[str, Any] = {
-            "resource_type": "cdr",
-            "uuid": call_uuid,
-            "direction": direction,
-            "user_id": user_id,
-            "contact_id": 0,
-            "channel_type": 1,
-            "channel_id": 1,
-            "started_at": format_time(start),
-            "answered_at": answered,
-            "bridged_at": answered,
-            "ended_at": format_time(end),
-            "call_duration": seconds,
-            "first_touch_duration": 0 if missing_call else ring,
-            "missing_call": missing_call,
-            "missing_call_reason": reason,
-            "caller_id": caller_id,
-            "caller_type": caller_type,
-            "caller_number": caller_number,
-            "callee_id": callee_id,
-            "callee_type": callee_type,
-            "callee_number": callee_number,
-            "record_url": None,
-            "hangup_by": hangup_by,
-            "voicemail_type": None,
-            "voicemail_id": None,
-            "voicemail_url": None,
-        }
+        answered = (
+            None if missing_call else format_time(start + timedelta(seconds=ring))
+        )
+        out_of_hours = reason == MISSING_CALL_REASONS["out_of_business_hours"]
+        record = _ringing_record(
+            call_uuid,
+            direction=code,
+            user_id=user_id,
+            caller_number=caller_number,
+            callee_number=callee_number,
+            start=start,
+        )
+        record.update(
+            {
+                "answered_at": answered,
+                "bridged_at": answered,
+                "ended_at": format_time(end),
+                "call_duration": seconds,
+                "first_touch_duration": 0 if missing_call else ring,
+                "missing_call": missing_call,
+                "missing_call_reason": reason,
+                "hangup_by": 3 if missing_call and out_of_hours else 2,
+            }
+        )
         call_flow = fields.pop("call_flow", None)
         record.update(fields)
         for key in ("answered_at", "bridged_at"):
@@ -896,6 +1336,29 @@ class HipcallSandbox(ServiceSandbox):
         self._calls.append(call)
         self._by_uuid[call_uuid] = call
         return record
+
+    def _new_uuid(self, uuid: str | None) -> str:
+        """The given uuid, or a new one; ValueError when a call already has it."""
+        call_uuid = uuid or str(uuid_module.uuid4())
+        if call_uuid in self._by_uuid or call_uuid in self.live_calls:
+            msg = f"call {call_uuid} already exists"
+            raise ValueError(msg)
+        return call_uuid
+
+    @staticmethod
+    def now() -> datetime:
+        """The current time, exact (frozen or warped clocks apply)."""
+        return _now_exact()
+
+    def ended_calls(self) -> list[Call]:
+        """The calls that have ended, in the API's order (newest start first)."""
+        now = _now_exact()
+        return [call for call in self._ordered_calls() if call.ended_at <= now]
+
+    def ended_call(self, uuid: str) -> Call | None:
+        """A call by uuid, once it has ended (None before, or when unknown)."""
+        call = self._find_call(uuid)
+        return call if call is not None and call.ended_at <= _now_exact() else None
 
     def call(self, uuid: str) -> dict[str, Any]:
         """A call's record with its call_flow, visible or not (KeyError if unknown)."""
@@ -953,29 +1416,61 @@ class HipcallSandbox(ServiceSandbox):
             ("GET", cdr, self._get_call),
             ("POST", "/comments", self._create_comment),
         ]
-        return [Route(m, API + path, handler, CT_JSON) for m, path, handler in routes]
+        legacy = [
+            Route(m, base + API + path, handler, CT_JSON)
+            for base in ("", f"/{LEGACY_HOST}")
+            for m, path, handler in routes
+        ]
+        current = [
+            Route(m, base + V3 + path, handler, CT_JSON_V3)
+            for base in ("", *(f"/{host}" for host in V3_HOSTS))
+            for m, path, handler in self.current_api.routes()
+        ]
+        return legacy + current
 
     async def handle(
         self, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        """Answer as the base class does, adding the rate headers when counted."""
-        response = await super().handle(request, handler)
-        response.headers.update(request.get(RATE_HEADERS, {}))
+        """Answer as the base class does, adding the rate headers when counted
+        (on the current API only `Retry-After`, when throttled)."""
+        mount = mount_of(self._path(request))
+        generation = _GENERATION.set(mount.generation)
+        try:
+            response = await super().handle(request, handler)
+        finally:
+            _GENERATION.reset(generation)
+        headers = request.get(RATE_HEADERS, {})
+        if mount.generation == "v3":
+            headers = {k: v for k, v in headers.items() if k == "retry-after"}
+        response.headers.update(headers)
         return response
 
     async def before_handler(self, request: web.Request) -> None:
-        """Route match first (as Laravel), then the throttle, then the token."""
-        self._check_route(request)
+        """Route match first (as Laravel), then the throttle, then the token (a
+        known host's stand-in takes it only when it holds the account)."""
+        mount = mount_of(self._path(request))
+        self._check_route(request, mount)
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        valid = scheme.lower() == "bearer" and token.strip() == self.token
+        valid = (
+            scheme.lower() == "bearer"
+            and token.strip() == self.token
+            and (mount.host is None or mount.host in self.hosts)
+        )
         key = f"token:{self.token}" if valid else f"client:{request.remote}"
         self._throttle(request, key)
         if not valid:
+            if mount.generation == "v3":
+                raise V3Error(401)
             raise ServiceError(401, UNAUTHENTICATED)
 
     def error_response(self, error: ServiceError) -> web.Response:
-        """`{"message": …}` (plus `errors` for 422) as JSON, like every answer."""
+        """`{"message": …}` (plus `errors` for 422) as JSON, like every answer;
+        Phoenix's `{"errors": …}` on the current API."""
+        if _GENERATION.get() == "v3":
+            response = v3_json(error_body(error), error.status)
+            response.headers.update(error.headers)
+            return response
         message = error.message
         if message == HTTPStatus(error.status).phrase:
             message = GENERIC_MESSAGES.get(error.status, message)
@@ -987,7 +1482,17 @@ class HipcallSandbox(ServiceSandbox):
         return response
 
     def control_routes(self) -> list[ControlRoute]:
-        """State changes for scripts and the demo, mirroring the Python helpers."""
+        """State changes for scripts and the demo, mirroring the Python helpers.
+
+        For the current API: `POST /users/bulk` {"count", user fields…};
+        `PUT /users/{id}/presence` {"state", "timezone", "suspended"} (any given);
+        `POST /calls/ring` {"direction", "user_id", "caller_number",
+        "callee_number", "uuid"} (all optional), `POST /calls/{uuid}/answer`
+        {"user_id"?}, `POST /calls/{uuid}/hangup` {"reason", "hangup_by",
+        "recorded", "voicemail"} (all optional), `GET /calls/live`;
+        `GET|PUT /webhook` {"url" (null: none), "enabled"?, "events"?},
+        `GET /deliveries`; `GET|PUT /hosts` {"hosts": [known host, …]}.
+        """
         return [
             ControlRoute("POST", "/users", self._control_add_user),
             ControlRoute("DELETE", "/users/{id}", self._control_remove_user),
@@ -996,6 +1501,18 @@ class HipcallSandbox(ServiceSandbox):
             ControlRoute("POST", "/calls", self._control_add_call),
             ControlRoute("POST", "/rate_limit", self._control_rate_limit),
             ControlRoute("POST", "/token", self._control_token),
+            # The current API's additions.
+            ControlRoute("POST", "/users/bulk", self._control_add_users),
+            ControlRoute("PUT", "/users/{id}/presence", self._control_presence),
+            ControlRoute("GET", "/calls/live", self._control_live_calls),
+            ControlRoute("POST", "/calls/ring", self._control_ring),
+            ControlRoute("POST", "/calls/{uuid}/answer", self._control_answer),
+            ControlRoute("POST", "/calls/{uuid}/hangup", self._control_hangup),
+            ControlRoute("GET", "/webhook", self._control_webhook),
+            ControlRoute("PUT", "/webhook", self._control_set_webhook),
+            ControlRoute("GET", "/deliveries", self._control_deliveries),
+            ControlRoute("GET", "/hosts", self._control_hosts),
+            ControlRoute("PUT", "/hosts", self._control_set_hosts),
         ]
 
     def state(self) -> dict[str, Any]:
@@ -1021,24 +1538,40 @@ class HipcallSandbox(ServiceSandbox):
                 "throttled": self.throttled,
             },
             "users": [
-                {"id": u["id"], "name": u["name"], "status": u["status"]}
+                {
+                    "id": u["id"],
+                    "name": u["name"],
+                    "status": u["status"],
+                    "state": self.profile(u["id"]).state,
+                }
                 for u in self.users
             ],
+            "hosts": sorted(self.hosts),
+            "webhook": self.webhooks.to_json(),
+            "deliveries": len(self.webhooks.deliveries),
+            "live_calls": sorted(self.live_calls),
         }
 
     def summary(self) -> list[str]:
         """What to enter in CommHub when pointing it at the sandbox."""
+        webhook = self.webhooks.url or "not set (PUT /_control/hipcall/webhook)"
         return [
-            f"CommHub base_url: the base URL above + {API}",
+            f"CommHub base_url: the base URL above + {API} (2021 API) or + {V3} "
+            "(current API)",
+            f"known hosts: + /<host>{V3} for {', '.join(V3_HOSTS)}, + "
+            f"/{LEGACY_HOST}{API}; the account is on {', '.join(sorted(self.hosts))}",
             f"api_token {self.token!r} (Authorization: Bearer …)",
             f"{len(self.users)} users (owner {OWNER_USER_ID}), "
             f"{len(self._calls)} calls; "
             f"rate limit {self.rate_limit} requests per 60 s",
+            f"webhook (call_init, call_hangup): {webhook}",
         ]
 
     def demo_step(self, step: int) -> None:
-        """Every 3rd step an answered call, every 9th a missed one (ended now);
-        every 6th step user 3 toggles between "active" and "inactive"."""
+        """Every 3rd step an answered call (ended now); every 9th a missed one,
+        rung live one step earlier (`call_init`, then `call_hangup`); every step
+        one of users 2-5 moves to their next presence state; every 6th step user 3
+        toggles between "active" and "inactive" (the 2021 API's status)."""
         now = _now()
         if step % 3 == 0:
             duration = 30 + (step * 37) % 300
@@ -1048,30 +1581,42 @@ class HipcallSandbox(ServiceSandbox):
                 user_id=2 + step % 3,
                 caller_number=f"+90532{step % 10000000:07d}",
             )
-        if step % 9 == 0:
+        if step % 9 == 8:
+            self._demo_ringing = self.ring_call(
+                caller_number=f"+90544{(step + 1) % 10000000:07d}"
+            )["uuid"]
+        if step % 9 == 0 and self._demo_ringing in self.live_calls:
             reason = DEMO_REASONS[(step // 9 - 1) % len(DEMO_REASONS)]
-            ringing = DEMO_MISSED_RINGING[reason]
-            self.add_call(
-                started_at=now - timedelta(seconds=ringing),
-                ended_at=now,
-                missing_call=True,
-                missing_call_reason=reason,
-                caller_number=f"+90544{step % 10000000:07d}",
-            )
+            self.hangup_call(self._demo_ringing, reason=reason)
         if step % 6 == 0:
             with contextlib.suppress(KeyError):
                 user = self.user(DEMO_USER_ID)
                 status = "inactive" if user["status"] == "active" else "active"
                 self.set_user_status(DEMO_USER_ID, status)
+        with contextlib.suppress(KeyError):
+            user_id = DEMO_PRESENCE_USERS[step % len(DEMO_PRESENCE_USERS)]
+            current = self.profile(user_id).state
+            cycle = CHOOSABLE_STATES
+            following = (
+                (cycle.index(current) + 1) % len(cycle) if current in cycle else 0
+            )
+            self.set_user_state(user_id, cycle[following])
 
     # -- request helpers -------------------------------------------------------------
 
-    def _check_route(self, request: web.Request) -> None:
-        """Laravel's wording for a path or method no route matches (not counted)."""
+    def _check_route(self, request: web.Request, mount: Mount) -> None:
+        """A path or method no route matches (not counted): Laravel's wording on
+        the 2021 API, Phoenix's on the current one."""
         exception = request.match_info.http_exception
         if exception is None:
             return
-        route = request.path.removeprefix(self.prefix + "/")
+        allow = {}
+        if isinstance(exception, web.HTTPMethodNotAllowed):
+            allow = {"Allow": ",".join(sorted(exception.allowed_methods))}
+        if mount.generation == "v3":
+            raise V3Error(exception.status, headers=allow)
+        route = self._path(request).removeprefix(f"/{mount.host}" if mount.host else "")
+        route = route.removeprefix("/")
         if isinstance(exception, web.HTTPMethodNotAllowed):
             methods = sorted(exception.allowed_methods)
             if "GET" in methods:
@@ -1080,9 +1625,13 @@ class HipcallSandbox(ServiceSandbox):
                 405,
                 f"The {request.method} method is not supported for route {route}. "
                 f"Supported methods: {', '.join(methods)}.",
-                {"Allow": ",".join(sorted(exception.allowed_methods))},
+                allow,
             )
         raise ServiceError(exception.status, f"The route {route} could not be found.")
+
+    def _path(self, request: web.Request) -> str:
+        """The request path without the service prefix."""
+        return request.path[len(self.prefix) :]
 
     def _throttle(self, request: web.Request, key: str) -> None:
         now = _now_exact()
@@ -1107,7 +1656,8 @@ class HipcallSandbox(ServiceSandbox):
         }
 
     def _url(self, request: web.Request, resource: str) -> str:
-        return f"{request.url.origin()}{self.prefix}{API}/{resource}"
+        base = mount_of(self._path(request)).base
+        return f"{request.url.origin()}{self.prefix}{base}/{resource}"
 
     def _length_aware(
         self, request: web.Request, resource: str, items: list[dict[str, Any]]
@@ -1254,26 +1804,17 @@ class HipcallSandbox(ServiceSandbox):
         for key in ("contact_ids", "company_ids", "deal_ids"):
             validator.integer_list(key)
         validator.check()
-        now = format_time(_now())
         due = data.get("due_date")
-        due_date = _parse_due_date(due) if isinstance(due, str) else None
-        task = {
-            "resource_type": "task",
-            "id": max((t["id"] for t in self.tasks), default=0) + 1,
-            "name": data["name"],
-            "description": data.get("description"),
-            "due_date": format_time(due_date) if due_date is not None else None,
-            "done": False,
-            "done_at": None,
+        task = self._store_task(
+            name=data["name"],
+            description=data.get("description"),
+            due_date=_parse_due_date(due) if isinstance(due, str) else None,
             # auto_assign_to_user looks for an owner among the given companies,
             # contacts and deals; the sandbox has none of those, so nobody.
-            "assign_to": _as_int(data.get("assign_to")),
-            "priority": data.get("priority") or "",
-            "task_list_id": _as_int(data.get("task_list")),
-            "created_at": now,
-            "updated_at": now,
-        }
-        self.tasks.append(task)
+            assign_to=_as_int(data.get("assign_to")),
+            priority=data.get("priority"),
+            task_list_id=_as_int(data.get("task_list")),
+        )
         return _json({"data": task}, 201)
 
     async def _create_comment(self, request: web.Request) -> web.Response:
@@ -1283,29 +1824,22 @@ class HipcallSandbox(ServiceSandbox):
         validator.integer("commentable_id", required=True)
         validator.string("content", required=True)
         validator.check()
-        now = format_time(_now())
-        comment = {
-            "resource_type": "comment",
-            "id": len(self.comments) + 1,
-            "commentable_type": data["commentable_type"],
-            "commentable_id": _as_int(data["commentable_id"]),
-            "content": data["content"],
-            "created_at": now,
-            "updated_at": now,
-        }
-        self.comments.append(comment)
+        comment = self.add_comment(
+            data["commentable_type"],
+            _as_int(data["commentable_id"]) or 0,
+            data["content"],
+        )
         return _json({"data": comment}, 201)
 
     async def _list_calls(self, request: web.Request) -> web.Response:
-        now = _now_exact()
-        visible = [c.record for c in self._ordered_calls() if c.ended_at <= now]
+        visible = [call.record for call in self.ended_calls()]
         return _json(self._simple(request, "cdrs", visible))
 
     async def _get_call(self, request: web.Request) -> web.Response:
         # The date segments are not compared with the call: the document's own
         # example asks for 2021/11/25 and gets a call of 2023-03-31.
-        call = self._find_call(request.match_info["uuid"])
-        if call is None or call.ended_at > _now_exact():
+        call = self.ended_call(request.match_info["uuid"])
+        if call is None:
             raise ServiceError(404, RECORD_NOT_FOUND)
         return _json({"data": {**call.record, "call_flow": call.call_flow}})
 
@@ -1345,6 +1879,65 @@ class HipcallSandbox(ServiceSandbox):
     async def _control_token(self, request: web.Request) -> object:
         self.token = require(await read_json_object(request), "token", str)
         return {"token": self.token}
+
+    async def _control_add_users(self, request: web.Request) -> object:
+        body = await read_json_object(request)
+        count = require(body, "count", int)
+        fields = {key: value for key, value in body.items() if key != "count"}
+        return {"ids": [user["id"] for user in self.add_users(count, **fields)]}
+
+    async def _control_presence(self, request: web.Request) -> object:
+        user_id = self._path_id(request)
+        self.update_profile(user_id, **await read_json_object(request))
+        return self.user_view(user_id)
+
+    async def _control_live_calls(self, _request: web.Request) -> object:
+        now = _now()
+        return [call_detail(c.record, c.flow(), now) for c in self.live_calls.values()]
+
+    async def _control_ring(self, request: web.Request) -> object:
+        data = self.ring_call(**await read_json_object(request))
+        await self.webhooks.wait()
+        return data
+
+    async def _control_answer(self, request: web.Request) -> object:
+        body = await read_json_object(request)
+        return self.answer_call(request.match_info["uuid"], **body)
+
+    async def _control_hangup(self, request: web.Request) -> object:
+        body = await read_json_object(request)
+        data = self.hangup_call(request.match_info["uuid"], **body)
+        await self.webhooks.wait()
+        return data
+
+    async def _control_webhook(self, _request: web.Request) -> object:
+        return self.webhooks.to_json()
+
+    async def _control_set_webhook(self, request: web.Request) -> object:
+        body = await read_json_object(request)
+        if "url" not in body:
+            msg = "missing field 'url' (null: no target)"
+            raise ValueError(msg)
+        _check_type("url", body["url"], (str,), True)
+        _check_type("enabled", body.get("enabled"), (bool,), True)
+        events = body.get("events")
+        _check_type("events", events, (list,), True)
+        self.webhooks.configure(
+            url=body["url"], enabled=body.get("enabled"), events=events
+        )
+        return self.webhooks.to_json()
+
+    async def _control_deliveries(self, _request: web.Request) -> object:
+        await self.webhooks.wait()
+        return [delivery.to_json() for delivery in self.webhooks.deliveries]
+
+    async def _control_hosts(self, _request: web.Request) -> object:
+        return {"hosts": sorted(self.hosts), "known": list(KNOWN_HOSTS)}
+
+    async def _control_set_hosts(self, request: web.Request) -> object:
+        hosts = require(await read_json_object(request), "hosts", list)
+        self.set_hosts(hosts)
+        return {"hosts": sorted(self.hosts), "known": list(KNOWN_HOSTS)}
 
 
 def _retrieve_shape(user: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ IP1_WEBHOOK_ID = "ip1-test-webhook-id"
 MOBINITI_TOKEN = "mobiniti-sandbox-token"
 MOBINITI_ACCOUNT_ID = hashlib.sha256(MOBINITI_TOKEN.encode()).hexdigest()
 MOBINITI_WEBHOOK_ID = "mobiniti-test-webhook-id"
+HIPCALL_WEBHOOK_ID = "hipcall-test-webhook-id"
 
 
 @pytest.fixture(autouse=True)
@@ -124,17 +125,21 @@ def setup_hipmob(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
     return _setup_factory(hass, lambda **kw: hipmob_entry(sandbox_url, **kw))
 
 
-def hipcall_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
-    """A Hipcall entry for the seeded account."""
+def hipcall_entry(
+    sandbox_url: str, generation: str = "v20211124", **options: Any
+) -> MockConfigEntry:
+    """A Hipcall entry for the seeded account, on the 2021 API or the current (v3)."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Hipcall (Owner)",
         unique_id=f"hipcall:{HIPCALL_OWNER}",
-        minor_version=2,
+        minor_version=3,
         data={
             "service": "hipcall",
             "api_token": HIPCALL_TOKEN,
-            "base_url": f"{sandbox_url}/hipcall/api/v20211124",
+            "base_url": f"{sandbox_url}/hipcall/api/{generation}",
+            "webhook_id": HIPCALL_WEBHOOK_ID,
+            "cloudhook": False,
         },
         options={"scan_interval": 30, **options},
     )
@@ -144,6 +149,12 @@ def hipcall_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:
 def setup_hipcall(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
     """Add a Hipcall entry (options as keyword arguments) and set it up."""
     return _setup_factory(hass, lambda **kw: hipcall_entry(sandbox_url, **kw))
+
+
+@pytest.fixture
+def setup_hipcall_v3(hass: HomeAssistant, sandbox_url: str) -> SetupEntry:
+    """Add a Hipcall entry on the current API (v3) and set it up."""
+    return _setup_factory(hass, lambda **kw: hipcall_entry(sandbox_url, "v3", **kw))
 
 
 def ip1_entry(sandbox_url: str, **options: Any) -> MockConfigEntry:

@@ -75,16 +75,28 @@ async def test_unique_ids_are_namespaced_by_provider(
 async def test_old_entries_are_migrated_and_keep_their_entities(
     hass: HomeAssistant, sandbox_url: str
 ) -> None:
-    """1.1 entries get namespaced unique ids; entity unique ids stay as they were."""
+    """1.1 entries get namespaced unique ids and, for Hipcall, a webhook id.
+
+    Entity unique ids stay as they were.
+    """
     entry = hipcall_entry(sandbox_url)
     entry.add_to_hass(hass)
+    old_data = {
+        k: v for k, v in entry.data.items() if k not in ("webhook_id", "cloudhook")
+    }
     hass.config_entries.async_update_entry(
-        entry, unique_id=HIPCALL_OWNER, minor_version=1
+        entry, unique_id=HIPCALL_OWNER, minor_version=1, data=old_data
     )
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert (entry.unique_id, entry.minor_version) == (f"hipcall:{HIPCALL_OWNER}", 2)
+    assert (entry.unique_id, entry.minor_version) == (f"hipcall:{HIPCALL_OWNER}", 3)
+    assert entry.data == {
+        **old_data,
+        "webhook_id": entry.data["webhook_id"],
+        "cloudhook": False,
+    }
+    assert len(entry.data["webhook_id"]) >= 32  # webhook.async_generate_id()
     registry = er.async_get(hass)
     assert registry.async_get_entity_id(
         "sensor", DOMAIN, f"hipcall_{HIPCALL_OWNER}_missed_calls_today"

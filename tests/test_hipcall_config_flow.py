@@ -16,6 +16,7 @@ from .conftest import HIPCALL_OWNER, HIPCALL_TOKEN, SetupEntry, hipcall_entry
 
 NEW_TOKEN = "rotated-hipcall-token"
 API_PATH = "/hipcall/api/v20211124"
+HOME = "https://ha.example.com"
 
 
 def _input(base_url: str, token: str = HIPCALL_TOKEN) -> dict[str, Any]:
@@ -36,6 +37,7 @@ async def test_full_flow_creates_an_entry_that_loads(
     hass: HomeAssistant, sandbox: Sandbox, sandbox_url: str
 ) -> None:
     """The token is checked with GET /users; the owner names the entry."""
+    hass.config.external_url = HOME
     form = await _hipcall_form(hass)
     assert form["type"] is FlowResultType.FORM
     assert form["step_id"] == "hipcall"
@@ -56,6 +58,13 @@ async def test_full_flow_creates_an_entry_that_loads(
         "service": "hipcall",
         "api_token": HIPCALL_TOKEN,
         "base_url": f"{sandbox_url}{API_PATH}",
+        "webhook_id": result["data"]["webhook_id"],
+        "cloudhook": False,
+    }
+    # The last step names the host and the webhook URL for Hipcall's call events.
+    assert result["description_placeholders"] == {
+        "api_url": f"{sandbox_url}{API_PATH}",
+        "call_url": f"{HOME}/api/webhook/{result['data']['webhook_id']}?kind=call",
     }
     assert result["options"] == {"scan_interval": 30}
     entry = result["result"]

@@ -121,6 +121,7 @@ async def test_a_new_missed_call_fires_once_with_the_contract_data(
         "reason": "out_of_business_hours",
         "direction": "inbound",
         "call_duration": call["call_duration"],
+        "has_voicemail": False,
         "catch_up": False,
     }
     event_entity = account_state(hass, "event", "missed_call")

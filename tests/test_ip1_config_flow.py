@@ -80,6 +80,7 @@ async def test_full_flow_creates_an_entry_and_shows_the_webhook_urls(
     }
     base = f"https://ha.example.com/api/webhook/{webhook_id}"
     assert result["description_placeholders"] == {
+        "api_url": f"{sandbox_url}/ip1",
         "inbound_message_url": f"{base}?kind=inbound_message",
         "delivery_report_url": f"{base}?kind=delivery_report",
     }

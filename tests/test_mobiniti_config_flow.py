@@ -186,7 +186,8 @@ async def test_oauth_flow_creates_an_entry(
     assert lookups[0][3]["Authorization"] == "Bearer oauth-access-token"
     base = f"https://ha.example.com/api/webhook/{data['webhook_id']}"
     assert result["description_placeholders"] == {
-        f"{kind}_url": f"{base}?kind={kind}" for kind in KINDS
+        "api_url": API,
+        **{f"{kind}_url": f"{base}?kind={kind}" for kind in KINDS},
     }
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED

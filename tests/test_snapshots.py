@@ -36,6 +36,7 @@ from custom_components.commhub.providers import PROVIDERS
 from .conftest import (
     API_KEY,
     HIPCALL_TOKEN,
+    HIPCALL_WEBHOOK_ID,
     IP1_KEY,
     IP1_WEBHOOK_ID,
     MOBINITI_TOKEN,
@@ -50,16 +51,23 @@ SANDBOX = "http://sandbox.invalid"
 SECRETS = (
     API_KEY,
     HIPCALL_TOKEN,
+    HIPCALL_WEBHOOK_ID,
     IP1_KEY,
     MOBINITI_TOKEN,
     IP1_WEBHOOK_ID,
     MOBINITI_WEBHOOK_ID,
+    HIPCALL_WEBHOOK_ID,
 )
 
+# Hipcall's entries on the current API (v3) have entities of their own.
+SETUPS = [*PROVIDERS, "hipcall_v3"]
+# The presence select exists on the current API only.
+ONLY_V3 = {("hipcall", Platform.SELECT)}
 ENTITY_CASES = [
     pytest.param(key, platform, id=f"{key}-{platform}")
-    for key, provider in PROVIDERS.items()
-    for platform in provider.platforms
+    for key in SETUPS
+    for platform in PROVIDERS[key.removesuffix("_v3")].platforms
+    if (key, platform) not in ONLY_V3
 ]
 
 
@@ -125,11 +133,11 @@ def setup_entry(
 @pytest.fixture
 def only_platform(key: str, platform: Platform) -> Generator[None]:
     """The provider's entities of `platform` only (`snapshot_platform` takes one)."""
-    provider = PROVIDERS[key]
+    provider = PROVIDERS[key.removesuffix("_v3")]
     one_platform = dataclasses.replace(
         provider, entities={platform: provider.entities[platform]}
     )
-    with patch.dict(PROVIDERS, {key: one_platform}):
+    with patch.dict(PROVIDERS, {provider.key: one_platform}):
         yield
 
 
@@ -159,7 +167,7 @@ async def test_entities(
 
 
 @pytest.mark.usefixtures("frozen_clock", "fixed_entry_id")
-@pytest.mark.parametrize("key", list(PROVIDERS))
+@pytest.mark.parametrize("key", SETUPS)
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,

@@ -1,10 +1,12 @@
 """CommHub: cloud communication services in Home Assistant, one entry per account."""
 
+from homeassistant.components.webhook import async_generate_id
+from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_SERVICE, DOMAIN, LOGGER
+from .const import CONF_CLOUDHOOK, CONF_SERVICE, DOMAIN, LOGGER
 from .coordinator import CommHubConfigEntry
 from .entity import service_device_info
 from .issues import delete_payment_issue
@@ -23,7 +25,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> bool:
-    """1.1 → 1.2: unique ids namespaced by provider."""
+    """1.1 → 1.2: unique ids namespaced by provider; 1.3: a webhook id for each."""
     if entry.version > 1:
         return False
     if entry.minor_version < 2:
@@ -34,6 +36,13 @@ async def async_migrate_entry(hass: HomeAssistant, entry: CommHubConfigEntry) ->
             entry, unique_id=unique_id, minor_version=2
         )
         LOGGER.debug("Migrated %s to version 1.2", entry.entry_id)
+    if entry.minor_version < 3:
+        data = dict(entry.data)
+        provider = PROVIDERS.get(data.get(CONF_SERVICE, ""))
+        # A provider that took no webhooks before 1.3 does now (one id per entry).
+        if provider and provider.webhook and CONF_WEBHOOK_ID not in data:
+            data |= {CONF_WEBHOOK_ID: async_generate_id(), CONF_CLOUDHOOK: False}
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=3)
     return True
 
 

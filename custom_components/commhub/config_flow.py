@@ -75,7 +75,7 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
 
     DOMAIN = DOMAIN
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     def __init__(self) -> None:
         """Start with nothing carried between steps."""
@@ -240,7 +240,9 @@ class CommHubConfigFlow(AbstractOAuth2FlowHandler, domain=DOMAIN):
             options=all_options,
             description=provider.key if urls else f"{provider.key}_no_url",
             description_placeholders={
-                f"{kind}_url": urls.get(kind, "") for kind in kinds
+                # Where the account was found (a provider may search for it).
+                "api_url": str(data.get(CONF_BASE_URL) or provider.flow.default_url),
+                **{f"{kind}_url": urls.get(kind, "") for kind in kinds},
             },
         )
 

@@ -49,7 +49,7 @@ class CommHubEventDescription(EventEntityDescription):
     """An event entity that mirrors one bus event type of its entry.
 
     `type_key` names the data field holding the event type (and is left out of
-    the attributes); without it the entity has the single type `key`.
+    the attributes); without it the entity has the single type in `event_types`.
     """
 
     bus_event: str

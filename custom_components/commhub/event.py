@@ -62,7 +62,7 @@ class BusEventEntity(CommHubEntity[Any], EventEntity):
         type_key = self.entity_description.type_key
         hidden = ROUTING_KEYS | {type_key} if type_key else ROUTING_KEYS
         self._trigger_event(
-            event.data[type_key] if type_key else self.entity_description.key,
+            event.data[type_key] if type_key else self.event_types[0],
             {key: value for key, value in event.data.items() if key not in hidden},
         )
         self.async_write_ha_state()

@@ -52,8 +52,8 @@ MISSED_CALL_REASONS = {
 }
 UNKNOWN_REASON = "unknown"
 DIRECTIONS = {1: "inbound", 2: "outbound", 3: "internal"}
-# Presence states of the current API (its daily stats name each one).
-PRESENCE_STATES = ("available", "away", "break", "busy", "remain", "unknown")
+# Presence states of the current API (what its users show).
+PRESENCE_STATES = ("available", "away", "break", "busy", "unknown")
 # What a user can choose; the others Hipcall sets itself.
 SETTABLE_STATES = ("available", "away", "break", "busy")
 COMMENTABLE_PATHS = {"contact": "contacts", "company": "companies", "deal": "deals"}

@@ -4,13 +4,20 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_TOKEN
+from homeassistant.const import CONF_API_TOKEN, CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 
-from ...provider import Provider, ProviderFlow, ProviderOptions
+from ...provider import Provider, ProviderFlow, ProviderOptions, WebhookSpec
 from ...redact import TO_REDACT
+from ...webhooks import async_entry_webhook_urls, redact_webhook_urls
 from .actions import ACTIONS
-from .coordinator import INTERVAL, HipcallCoordinator, user_identifier
+from .coordinator import (
+    INTERVAL,
+    WEBHOOK_KIND,
+    HipcallCoordinator,
+    user_identifier,
+    webhook_kind,
+)
 from .entities import ENTITIES
 from .flow import check, step_credentials
 
@@ -19,10 +26,14 @@ async def _diagnostics(
     hass: HomeAssistant, coordinator: HipcallCoordinator
 ) -> dict[str, Any]:
     data = coordinator.data
+    entry = coordinator.config_entry
+    urls = await async_entry_webhook_urls(hass, entry, (WEBHOOK_KIND,))
     return {
+        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
         "users": [
             async_redact_data(asdict(user), TO_REDACT) for user in data.users.values()
         ],
+        "api_generation": coordinator.client.generation,
         "users_with_extension": len(data.extensions),
         "missed_today": data.missed_today(),
         "last_missed_at": data.last_missed_at,
@@ -50,6 +61,11 @@ PROVIDER = Provider[HipcallCoordinator](
     expected_devices=lambda c: {
         user_identifier(c.config_entry, user_id) for user_id in c.data.users
     },
+    webhook=WebhookSpec(
+        kinds=(WEBHOOK_KIND,),
+        kind_of=webhook_kind,
+        handlers=lambda c: {WEBHOOK_KIND: c.async_handle_webhook},
+    ),
     actions=ACTIONS,
     remove_entry=HipcallCoordinator.async_remove_ledger,
 )

@@ -1,5 +1,6 @@
-"""Hipcall's actions: create a task, add a comment."""
+"""Hipcall's actions: tasks, comments, click to call, a call's details."""
 
+from datetime import UTC, datetime, time
 from typing import Any, cast
 
 from homeassistant.const import ATTR_CONFIG_ENTRY_ID
@@ -9,7 +10,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
-from ...api.hipcall import COMMENTABLE_PATHS
+from ...actions import invalid
+from ...api.hipcall import COMMENTABLE_PATHS, UnsupportedError
 from ...provider import Action
 from .coordinator import HipcallCoordinator
 
@@ -65,7 +67,52 @@ async def add_comment(
     return cast(dict[str, JsonValueType], created)
 
 
+CALL_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("user_id"): cv.positive_int,
+        vol.Required("number"): vol.All(cv.string, vol.Match(r"^\+[1-9]\d{6,14}$")),
+        vol.Optional("ring_user_first", default=True): cv.boolean,
+    }
+)
+GET_CALL_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required("uuid"): vol.All(cv.string, vol.Length(min=1)),
+        vol.Required("started_at"): vol.Any(cv.datetime, cv.date),
+    }
+)
+
+
+async def click_to_call(
+    call: ServiceCall, coordinator: HipcallCoordinator
+) -> ServiceResponse:
+    """Ring the user's phone, then bridge to the number (current API)."""
+    try:
+        call_id = await coordinator.client.call(
+            call.data["user_id"], call.data["number"], call.data["ring_user_first"]
+        )
+    except UnsupportedError as err:
+        raise invalid("needs_current_api", action=call.service) from err
+    return {"id": call_id}
+
+
+async def get_call(
+    call: ServiceCall, coordinator: HipcallCoordinator
+) -> ServiceResponse:
+    """A call's details; its links are answered, never stored or logged."""
+    started = call.data["started_at"]
+    if not isinstance(started, datetime):
+        started = datetime.combine(started, time(12), UTC)
+    details = await coordinator.client.get_call(
+        call.data["uuid"], dt_util.as_utc(started)
+    )
+    return cast(dict[str, JsonValueType], details)
+
+
 ACTIONS: dict[str, Action[HipcallCoordinator]] = {
+    "call": Action(schema=CALL_SCHEMA, handler=click_to_call),
+    "get_call": Action(schema=GET_CALL_SCHEMA, handler=get_call),
     "create_task": Action(schema=CREATE_TASK_SCHEMA, handler=create_task),
     "add_comment": Action(schema=ADD_COMMENT_SCHEMA, handler=add_comment),
 }

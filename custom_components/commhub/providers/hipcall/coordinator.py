@@ -1,6 +1,7 @@
 """Hipcall: user status and missed calls, each call reported exactly once."""
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, override
 
@@ -15,13 +16,21 @@ from ...api.hipcall import (
     HipcallCall,
     HipcallClient,
     HipcallUser,
+    parse_call_v3,
 )
+from ...api.records import MalformedRecordError
 from ...const import CONF_BASE_URL, EVENT_MISSED_CALL, LOGGER
 from ...coordinator import StoredCoordinator, scan_interval
 from ...provider import Interval, entry_account_id
 from ...stored import stored_time
+from ...webhooks import InvalidPayloadError
 
 type HipcallConfigEntry = ConfigEntry[HipcallCoordinator]
+
+EVENT_INCOMING_CALL = "commhub_incoming_call"
+# The one webhook kind: Hipcall posts every call event to one URL.
+WEBHOOK_KIND = "call"
+CALL_EVENTS = ("call_init", "call_hangup")
 
 INTERVAL = Interval(default=30, minimum=10, maximum=3600)
 # A quiet poll's time is written at least this often (the lookback horizon).
@@ -77,7 +86,40 @@ def missed_call_data(
         "reason": call.reason,
         "direction": call.direction,
         "call_duration": call.call_duration,
+        "has_voicemail": call.has_voicemail,
         "catch_up": catch_up,
+    }
+
+
+def webhook_kind(payload: Mapping[str, Any]) -> str | None:
+    """Hipcall's deliveries are call events (others are not subscribed to)."""
+    return WEBHOOK_KIND if payload.get("event") in CALL_EVENTS else None
+
+
+def pushed_call(payload: Mapping[str, Any]) -> tuple[str, HipcallCall]:
+    """The event and call of a delivery (InvalidPayloadError if malformed)."""
+    event, data = payload.get("event"), payload.get("data")
+    if event not in CALL_EVENTS:
+        raise InvalidPayloadError("the 'event' field is invalid")
+    if not isinstance(data, dict):
+        raise InvalidPayloadError("the 'data' field is invalid")
+    try:
+        return event, parse_call_v3(data)
+    except MalformedRecordError as err:
+        raise InvalidPayloadError(f"the 'data.{err.field}' field is invalid") from err
+
+
+def incoming_call_data(entry: ConfigEntry, call: HipcallCall) -> dict[str, Any]:
+    """The `commhub_incoming_call` event's data."""
+    return {
+        "config_entry_id": entry.entry_id,
+        "service": "hipcall",
+        "uuid": call.uuid,
+        "started_at": call.started_at.isoformat(),
+        "caller_number": call.caller_number,
+        "callee_number": call.callee_number,
+        "user_id": call.user_id,
+        "direction": call.direction,
     }
 
 
@@ -125,15 +167,22 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
     @override
     async def _async_poll(self) -> HipcallData:
         now = dt_util.utcnow()
-        if now >= self._users_due:
-            await self._poll_users()
-            self._users_due = now + max(
-                USERS_INTERVAL, self.update_interval or USERS_INTERVAL
+        # Presence changes by the minute on the current API: its users each poll.
+        if now >= self._users_due or self.client.current:
+            await self._poll_users(extensions=now >= self._users_due)
+            self._users_due = max(
+                self._users_due,
+                now + max(USERS_INTERVAL, self.update_interval or USERS_INTERVAL),
             )
-        if self.ledger.baseline_at is None:
+        if self.client.current:
+            await self._poll_missed_calls(now)
+        elif self.ledger.baseline_at is None:
             await self._take_baseline(now)
         else:
             await self._report(now, *await self._poll_calls(now))
+        return self._data()
+
+    def _data(self) -> HipcallData:
         return HipcallData(
             users=self._users,
             extensions=self._extensions,
@@ -191,7 +240,99 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
                     ),
                 )
 
-    async def _poll_users(self) -> None:
+    async def _poll_missed_calls(self, now: datetime) -> None:
+        """Current API: the server filters; a quiet poll is one request.
+
+        Missed calls since local midnight (or since the lookback, when that is
+        earlier), newest first: the count is today's, the unknown ones are new.
+        """
+        midnight = dt_util.start_of_local_day()
+        last_poll = stored_time(self.ledger.position.get("last_poll_at"))
+        horizon = max((last_poll or now) - LOOKBACK, now - CATCH_UP_WINDOW)
+        since = min(midnight, horizon)
+        calls: list[HipcallCall] = []
+        for _ in range(MAX_PAGES_PER_POLL):
+            page = await self.client.missed_calls(since, offset=len(calls))
+            self._warn_malformed("call", page.malformed)
+            calls.extend(page.items)
+            reached = not page.items or page.items[-1].started_at < horizon
+            if len(calls) + len(page.malformed) >= page.count or (
+                reached and since >= midnight
+            ):
+                break
+        today = (
+            page.count
+            if since >= midnight
+            else sum(call.started_at >= midnight for call in calls)
+        )
+        if self.ledger.baseline_at is None:
+            self.ledger.baseline_at = now - BASELINE_MARGIN
+            await self._remember_history(now, calls, today)
+            return
+        fresh = [call for call in calls if not self._is_known(call, now)]
+        detailed = [await self.client.call_detail(call) for call in fresh]
+        self.today.restore((midnight.date(), today - len(detailed)))
+        await self._report(now, detailed, None)
+
+    async def _remember_history(
+        self, now: datetime, calls: list[HipcallCall], today: int
+    ) -> None:
+        """The first setup: what is listed is history (counted, never fired)."""
+        newest = max((call.started_at for call in calls), default=None)
+        self.today.restore((dt_util.now().date(), today))
+        await self.async_record(
+            (call.uuid for call in calls),
+            position={
+                "last_poll_at": now.isoformat(),
+                "last_missed_at": newest.isoformat() if newest else None,
+            },
+        )
+
+    async def async_handle_webhook(self, payload: dict[str, Any]) -> None:
+        """A call event pushed by Hipcall: fired at once, each once."""
+        event, call = pushed_call(payload)
+        if event == "call_init":
+            if call.direction == "inbound" and await self.async_record(
+                [f"ringing:{call.uuid}"]
+            ):
+                self.hass.bus.async_fire(
+                    EVENT_INCOMING_CALL, incoming_call_data(self.config_entry, call)
+                )
+            return
+        if not call.missing_call:
+            return
+        # The same key as polling's: whichever sees the call first fires it.
+        if await self.async_record(
+            [call.uuid], len, {"last_missed_at": self._newest_missed(call)}
+        ):
+            self.hass.bus.async_fire(
+                EVENT_MISSED_CALL,
+                missed_call_data(self.config_entry, call, catch_up=False),
+            )
+            # Not async_set_updated_data: pushes must not postpone the polls.
+            self.data = self._data()
+            self.async_update_listeners_soon()
+
+    def _newest_missed(self, call: HipcallCall) -> str | None:
+        last = stored_time(self.ledger.position.get("last_missed_at"))
+        newest = max(call.started_at, last) if last else call.started_at
+        return newest.isoformat()
+
+    def is_owner(self, user_id: int) -> bool:
+        """Whether the user is the account's owner (whose id keys the entry)."""
+        return str(user_id) == entry_account_id(self.config_entry)
+
+    async def async_set_presence(self, user_id: int, state: str) -> None:
+        """Set a user's presence, and show it at once."""
+        await self.client.set_presence(user_id, state)
+        user = self._users.get(user_id)
+        if user is not None:
+            self._users[user_id] = replace(
+                user, status=state, state_changed_at=dt_util.utcnow()
+            )
+            self.async_update_listeners()
+
+    async def _poll_users(self, *, extensions: bool = True) -> None:
         page = await self.client.list_users()
         self._warn_malformed("user", page.malformed)
         users = {user.id: user for user in page.items}
@@ -202,7 +343,8 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
                 if known is not None:
                     users[known.id] = known
         self._users = users
-        self._extensions = await self.client.extensions_by_user(users.values())
+        if extensions:
+            self._extensions = await self.client.extensions_by_user(users.values())
 
     def _is_known(self, call: HipcallCall, now: datetime) -> bool:
         """Whether the call was seen before or ended too early to report."""
