@@ -210,3 +210,30 @@ async def test_options_only_ask_for_the_interval(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.update_interval.total_seconds() == 15
+
+
+@pytest.mark.parametrize(
+    ("generation", "pages"), [("v20211124", 11), ("v3", 2)], ids=["2021 API", "v3"]
+)
+async def test_a_large_account_is_read_once_from_sign_in_to_setup(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    sandbox_url: str,
+    generation: str,
+    pages: int,
+) -> None:
+    """105 users: the setup reuses the users the sign-in just read.
+
+    The 2021 API pages by 10, the current one by 100; reading the users twice
+    would spend most of a minute's budget of 30 requests, and the setup wait.
+    """
+    sandbox.hipcall.add_users(105 - len(sandbox.hipcall.users))
+    form = await _hipcall_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        form["flow_id"], _input(f"{sandbox_url}/hipcall/api/{generation}")
+    )
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    user_pages = [r for r in sandbox.hipcall.requests if r.path.endswith("/users")]
+    assert len(user_pages) == pages
+    assert len(sandbox.hipcall.requests) < 30 - pages

@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+import hashlib
+import time
 from typing import Any, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -10,6 +12,7 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from ...api.hipcall import (
     HIPCALL_API_URL,
@@ -18,8 +21,8 @@ from ...api.hipcall import (
     HipcallUser,
     parse_call_v3,
 )
-from ...api.records import MalformedRecordError
-from ...const import CONF_BASE_URL, EVENT_MISSED_CALL, LOGGER
+from ...api.records import MalformedRecordError, Page
+from ...const import CONF_BASE_URL, DOMAIN, EVENT_MISSED_CALL, LOGGER
 from ...coordinator import StoredCoordinator, scan_interval
 from ...provider import Interval, entry_account_id
 from ...stored import stored_time
@@ -89,6 +92,31 @@ def missed_call_data(
         "has_voicemail": call.has_voicemail,
         "catch_up": catch_up,
     }
+
+
+# What a sign-in read, for the setup that follows it (a 100-user account on the
+# 2021 API is ten pages: reading them twice nearly spends a minute's budget).
+SIGNED_IN: HassKey[dict[tuple[str, str], tuple[float, Page[HipcallUser]]]] = HassKey(
+    f"{DOMAIN}_hipcall_signed_in"
+)
+SIGNED_IN_FOR = 60.0
+
+
+def remember_signed_in(
+    hass: HomeAssistant, base_url: str, token: str, users: Page[HipcallUser]
+) -> None:
+    """Keep the users a sign-in read for the setup that follows it."""
+    key = (base_url, hashlib.sha256(token.encode()).hexdigest())
+    hass.data.setdefault(SIGNED_IN, {})[key] = (time.monotonic(), users)
+
+
+def signed_in_users(
+    hass: HomeAssistant, base_url: str, token: str
+) -> Page[HipcallUser] | None:
+    """The users a sign-in just read (once, and only for a minute)."""
+    key = (base_url, hashlib.sha256(token.encode()).hexdigest())
+    read_at, users = hass.data.get(SIGNED_IN, {}).pop(key, (0.0, None))
+    return users if time.monotonic() - read_at < SIGNED_IN_FOR else None
 
 
 def webhook_kind(payload: Mapping[str, Any]) -> str | None:
@@ -333,7 +361,12 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             self.async_update_listeners()
 
     async def _poll_users(self, *, extensions: bool = True) -> None:
-        page = await self.client.list_users()
+        page = (
+            signed_in_users(
+                self.hass, self.client.base_url, self.config_entry.data[CONF_API_TOKEN]
+            )
+            or await self.client.list_users()
+        )
         self._warn_malformed("user", page.malformed)
         users = {user.id: user for user in page.items}
         # A user whose record is malformed now is still there: keep what we knew.

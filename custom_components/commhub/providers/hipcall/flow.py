@@ -15,6 +15,7 @@ from ...api.hipcall import HipcallUser
 from ...const import CONF_BASE_URL
 from ...forms import PASSWORD
 from ...provider import Account, FlowError, Provider
+from .coordinator import remember_signed_in
 
 if TYPE_CHECKING:
     from ...config_flow import CommHubConfigFlow
@@ -49,7 +50,9 @@ async def check(hass: HomeAssistant, data: Mapping[str, Any]) -> Account:
 
 async def _sign_in(hass: HomeAssistant, token: str, url: str) -> Account:
     client = api.HipcallClient(async_get_clientsession(hass), token, url)
-    users = (await client.list_users()).items
+    page = await client.list_users()
+    users = page.items
+    remember_signed_in(hass, client.base_url, token, page)
     if not users:
         raise FlowError("no_users")
     owner = account_owner(users)
