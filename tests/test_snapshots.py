@@ -176,6 +176,7 @@ async def test_diagnostics(
     sandbox_url: str,
 ) -> None:
     """The entry's diagnostics, and no secret anywhere in them."""
+    hass.config.external_url = "https://ha.example.com"
     entry = await setup_entry()
     assert entry.entry_id == ENTRY_ID
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)

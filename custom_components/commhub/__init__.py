@@ -9,11 +9,15 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_CLOUDHOOK, CONF_SERVICE, DOMAIN, LOGGER
 from .coordinator import CommHubConfigEntry
 from .entity import service_device_info
-from .issues import delete_payment_issue
+from .issues import NO_WEBHOOK_URL_ISSUE, delete_payment_issue
 from .provider import account_unique_id
 from .providers import PROVIDERS, provider_of
 from .services import async_setup_services
-from .webhooks import async_remove_cloudhook, register_entry_webhook
+from .webhooks import (
+    async_remove_cloudhook,
+    async_webhook_url,
+    register_entry_webhook,
+)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -72,6 +76,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> b
                 provider.webhook.kind_of,
             )
         )
+        url, _ = await async_webhook_url(hass, entry.data[CONF_WEBHOOK_ID])
+        if url is None:
+            NO_WEBHOOK_URL_ISSUE.create(hass, entry)
+        else:
+            NO_WEBHOOK_URL_ISSUE.delete(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, provider.platforms)
     return True
 
@@ -90,6 +99,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CommHubConfigEntry) -> 
         if followed.issue is not None:
             followed.issue.delete_except(hass, entry.entry_id, keep=set())
     delete_payment_issue(hass, entry)
+    NO_WEBHOOK_URL_ISSUE.delete(hass, entry)
     if provider.remove_entry is not None:
         await provider.remove_entry(hass, entry)
     if provider.webhook is not None:

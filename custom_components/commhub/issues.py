@@ -41,6 +41,8 @@ class AccountIssue:
 
 
 PAYMENT_ISSUE = AccountIssue(PAYMENT_REQUIRED)
+# Webhooks need a URL the service can reach; polling goes on without one.
+NO_WEBHOOK_URL_ISSUE = AccountIssue("no_webhook_url", severity=ir.IssueSeverity.WARNING)
 
 
 def create_payment_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:

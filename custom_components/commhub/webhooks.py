@@ -38,7 +38,7 @@ async def async_webhook_url(
     """The URL the service should post to, and whether it is a cloudhook.
 
     A Home Assistant Cloud subscription gives a URL reachable from the internet;
-    else the external URL is preferred. None when Home Assistant has no URL at all.
+    else the external URL. None when Home Assistant has neither.
     """
     if "cloud" in hass.config.components:
         # Imported only when loaded: the cloud package pulls in much of Home Assistant.
@@ -54,9 +54,12 @@ async def async_webhook_url(
 
 
 def _local_url(hass: HomeAssistant, webhook_id: str) -> tuple[str | None, bool]:
-    """Home Assistant's own URL for the webhook, the external one if there is one."""
+    """The webhook on Home Assistant's external URL; None without one.
+
+    An internal (LAN) address is never offered: no cloud service can reach it.
+    """
     try:
-        return webhook.async_generate_url(hass, webhook_id), False
+        return webhook.async_generate_url(hass, webhook_id, allow_internal=False), False
     except NoURLAvailableError:
         return None, False
 

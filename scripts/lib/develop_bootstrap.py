@@ -8,6 +8,9 @@ Everything goes through Home Assistant's public REST API, as the UI would:
 the onboarding steps (local user dev/dev), then one config flow per [[entry]]
 in develop_entries.toml.  Idempotent: finished onboarding steps and entries
 created earlier (remembered in DIR/.commhub-develop.json) are skipped.
+
+Before Home Assistant starts, scripts/develop runs it with --prepare-sandbox:
+it then only sends the entries' [[entry.before]] requests to the sandbox.
 """
 
 import argparse
@@ -221,21 +224,45 @@ class HomeAssistant:
         self.placeholders = result.get("description_placeholders") or {}
         return str(result["result"]["entry_id"])
 
-    async def tell_sandbox(self, requests: list[dict[str, Any]]) -> None:
-        """Send the sandbox control requests an entry needs (e.g. callback URLs)."""
-        for request in requests:
-            async with self.session.request(
-                request["method"], request["url"], json=request["json"]
-            ) as response:
-                if response.status >= 300:
-                    raise BootstrapError(
-                        f"{request['method']} {request['url']}: HTTP {response.status}"
-                    )
+
+async def tell_sandbox(
+    session: aiohttp.ClientSession, requests: list[dict[str, Any]]
+) -> None:
+    """Send sandbox control requests in order (e.g. callback URLs); the first
+    refused one raises."""
+    for request in requests:
+        async with session.request(
+            request["method"], request["url"], json=request.get("json")
+        ) as response:
+            if response.status >= 300:
+                raise BootstrapError(
+                    f"{request['method']} {request['url']}: HTTP {response.status}"
+                )
+
+
+def load_entries() -> list[dict[str, Any]]:
+    """The [[entry]] tables of develop_entries.toml."""
+    entries: list[dict[str, Any]] = tomllib.loads(
+        ENTRIES_FILE.read_text(encoding="utf-8")
+    )["entry"]
+    return entries
+
+
+async def prepare_sandbox(session: aiohttp.ClientSession) -> list[str]:
+    """Send every entry's [[entry.before]] requests; return the entries that failed."""
+    failures = []
+    for entry in load_entries():
+        try:
+            await tell_sandbox(session, entry.get("before", []))
+        except (BootstrapError, aiohttp.ClientError) as err:
+            log(f"{entry['name']}: could not prepare the sandbox: {err}")
+            failures.append(entry["name"])
+    return failures
 
 
 async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
     """Create the entries of develop_entries.toml not created before."""
-    entries = tomllib.loads(ENTRIES_FILE.read_text(encoding="utf-8"))["entry"]
+    entries = load_entries()
     state_path = config_dir / STATE_FILE
     state: dict[str, Any] = (
         json.loads(state_path.read_text(encoding="utf-8"))
@@ -260,7 +287,10 @@ async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
             failures.append(name)
             continue
         if entry_id is None:
-            log(f"{name}: already configured")
+            log(
+                f"{name}: its account already has an entry (one made by an older "
+                "scripts/develop? delete config/ to start from scratch)"
+            )
             continue
         log(f"{name}: created config entry {entry_id}")
         state[name] = entry_id
@@ -280,7 +310,7 @@ async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
         state_path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     for name, requests in sandbox_calls.items():
         try:
-            await ha.tell_sandbox(requests)
+            await tell_sandbox(ha.session, requests)
         except (BootstrapError, aiohttp.ClientError) as err:
             log(f"{name}: could not tell the sandbox: {err}")
             failures.append(name)
@@ -293,10 +323,17 @@ async def main() -> int:
     parser.add_argument("--url", default="http://127.0.0.1:8123")
     parser.add_argument("--config", type=Path, default=Path("config"))
     parser.add_argument("--pid", type=int, help="stop waiting if this process exits")
+    parser.add_argument(
+        "--prepare-sandbox",
+        action="store_true",
+        help="only send the [[entry.before]] requests (before Home Assistant starts)",
+    )
     args = parser.parse_args()
 
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
+        if args.prepare_sandbox:
+            return 1 if await prepare_sandbox(session) else 0
         ha = HomeAssistant(session, args.url.rstrip("/"))
         try:
             open_steps = await ha.wait_until_up(args.pid)
