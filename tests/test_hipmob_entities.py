@@ -97,7 +97,7 @@ async def test_devices_in_registry(
     assert jack is not None
     assert (jack.name, jack.model, jack.manufacturer) == (
         "Jack Hawksmoor",
-        "android",
+        "Android",  # as the vendor writes it; Hipmob reports "android"
         "Hipmob",
     )
     assert jack.via_device_id == account.id

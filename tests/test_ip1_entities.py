@@ -117,13 +117,17 @@ async def test_devices_per_participant_under_the_account(
     )
     assert account is not None
     assert account.model == "IP1 SMS account"
-    for participant in (IP1_PARTICIPANT, IP1_NAME):
+    # A number in international format; a sender name as it is.
+    for participant, name in (
+        (IP1_PARTICIPANT, f"+{IP1_PARTICIPANT}"),
+        (IP1_NAME, IP1_NAME),
+    ):
         device = registry.async_get_device_by_identifier(
             (DOMAIN, f"ip1_participant_{entry.entry_id}_{participant}"),
             entry.entry_id,
         )
         assert device is not None
-        assert device.name == participant
+        assert device.name == name
         assert device.via_device_id == account.id
 
 

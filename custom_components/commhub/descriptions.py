@@ -10,9 +10,12 @@ from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.event import EventEntityDescription
+from homeassistant.components.notify import NotifyEntityDescription
 from homeassistant.components.select import SelectEntityDescription
 from homeassistant.components.sensor import SensorEntityDescription
 from homeassistant.helpers.typing import StateType
+
+from .actions import TargetResult
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,3 +57,10 @@ class CommHubEventDescription(EventEntityDescription):
 
     bus_event: str
     type_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommHubNotifyDescription(NotifyEntityDescription):
+    """A notify entity: a text to its item, sent as the send action sends it."""
+
+    send_fn: Callable[[Any, Any, str], Awaitable[TargetResult]]

@@ -99,7 +99,7 @@ async def _payload(hass: HomeAssistant, data: dict[str, Any]) -> Payload:
     return str(data[ATTR_MESSAGE])
 
 
-async def _send(
+async def send(
     coordinator: HipmobCoordinator,
     targets: list[str],
     payload: Payload,
@@ -136,7 +136,7 @@ async def send_message(
         raise invalid("no_targets")
     payload = await _payload(call.hass, call.data)
     return results_response(
-        await _send(coordinator, targets, payload, call.data[ATTR_AUTOCREATE])
+        await send(coordinator, targets, payload, call.data[ATTR_AUTOCREATE])
     )
 
 

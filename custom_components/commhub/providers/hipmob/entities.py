@@ -5,14 +5,17 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 
+from ...actions import TargetResult
 from ...api.hipmob import USER_STATUSES
 from ...const import CONF_ACCOUNT, CONF_APP
 from ...descriptions import (
     CommHubBinarySensorDescription,
+    CommHubNotifyDescription,
     CommHubSelectDescription,
     CommHubSensorDescription,
 )
 from ...provider import EntityGroup, Subject
+from .actions import send
 from .coordinator import HipmobCoordinator
 
 
@@ -26,12 +29,24 @@ def user_identifier(entry: ConfigEntry, username: str) -> str:
     return f"hipmob_user_{entry.data[CONF_ACCOUNT].casefold()}_{username}"
 
 
+# Platforms as their vendors write them (Hipmob reports "android" next to "iOS").
+PLATFORM_NAMES = {"android": "Android", "ios": "iOS"}
+
+
 def _device(coordinator: HipmobCoordinator, device_id: str) -> tuple[str, str | None]:
     """Named after what its app reported, else its identifier."""
     details = coordinator.data.devices[device_id].details
+    platform = details.platform if details else None
     return (details.name if details else None) or device_id, (
-        details.platform if details else None
+        PLATFORM_NAMES.get(platform.casefold(), platform) if platform else None
     )
+
+
+async def _notify(
+    coordinator: HipmobCoordinator, device_id: str, text: str
+) -> TargetResult:
+    [result] = await send(coordinator, [device_id], text, autocreate=False)
+    return result
 
 
 def _user(coordinator: HipmobCoordinator, username: str) -> tuple[str, str | None]:
@@ -83,6 +98,16 @@ ENTITIES: dict[Platform, tuple[EntityGroup[HipmobCoordinator, str], ...]] = {
                     translation_key="online",
                     device_class=BinarySensorDeviceClass.CONNECTIVITY,
                     is_on_fn=lambda c, d: c.data.devices[d].online,
+                ),
+            ),
+        ),
+    ),
+    Platform.NOTIFY: (
+        EntityGroup(
+            subject=DEVICES,
+            descriptions=(
+                CommHubNotifyDescription(
+                    key="message", translation_key="message", send_fn=_notify
                 ),
             ),
         ),

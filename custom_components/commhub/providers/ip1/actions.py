@@ -9,6 +9,7 @@ from homeassistant.exceptions import HomeAssistantError
 from ...actions import (
     ATTR_FILE,
     ATTR_JSON,
+    ATTR_MESSAGE,
     ATTR_SEND_AT,
     ATTR_SENDER,
     ATTR_TO,
@@ -62,17 +63,26 @@ async def send_message(
     call: ServiceCall, coordinator: Ip1Coordinator
 ) -> ServiceResponse:
     """One batch to every recipient; reports come back to the entry's webhook."""
-    entry = coordinator.config_entry
     targets = _targets(call.data[ATTR_TO])
     if not targets:
         raise invalid("no_targets")
     text = sms_text(
         call.data, "IP1", (ATTR_JSON, ATTR_FILE, ATTR_SEND_AT), MAX_BODY_LENGTH
     )
-    sender = _sender(call.data, entry.options)
+    sender = _sender(call.data, coordinator.config_entry.options)
+    batch_id, results = await send_batch(coordinator, sender, targets, text)
+    return results_response(results, batch_id=batch_id)
+
+
+async def send_batch(
+    coordinator: Ip1Coordinator, sender: str, targets: list[str], text: str
+) -> tuple[str | None, list[TargetResult]]:
+    """Send one batch (with the report URL when reports are on); each recipient."""
+    entry = coordinator.config_entry
     report_url = None
     if entry.options.get(CONF_DELIVERY_REPORTS):
-        urls = await async_entry_webhook_urls(call.hass, entry, ("delivery_report",))
+        hass = coordinator.hass
+        urls = await async_entry_webhook_urls(hass, entry, ("delivery_report",))
         if not urls:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="no_webhook_url"
@@ -81,9 +91,15 @@ async def send_message(
     batch = await coordinator.client.send_batch(
         sender, targets, text, delivery_report_url=report_url
     )
-    return results_response(
-        [recipient_result(message) for message in batch.messages], batch_id=batch.id
-    )
+    return batch.id, [recipient_result(message) for message in batch.messages]
+
+
+async def notify(coordinator: Ip1Coordinator, number: str, text: str) -> TargetResult:
+    """An SMS to one followed number, from the entry's sender."""
+    text = sms_text({ATTR_MESSAGE: text}, "IP1", (), MAX_BODY_LENGTH)
+    sender = _sender({}, coordinator.config_entry.options)
+    _, [result] = await send_batch(coordinator, sender, [number], text)
+    return result
 
 
 ACTIONS: dict[str, Action[Ip1Coordinator]] = {
