@@ -6,7 +6,6 @@ or the status line, so this client does too, with the body only as a fallback.
 """
 
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from http import HTTPStatus
 import re
@@ -105,15 +104,6 @@ def _stock_phrase(status: int) -> str:
         return ""
 
 
-# The reason phrase of this task's last answer: RawResponse keeps only the headers.
-_reason: ContextVar[str] = ContextVar("hipmob_reason", default="")
-
-
-async def _keep_reason(response: aiohttp.ClientResponse) -> None:
-    """aiohttp's per-request hook, called with the answer's status line."""
-    _reason.set(response.reason or "")
-
-
 class HipmobAppNotFoundError(CommHubNotFoundError):
     """The entry's app is gone (deleted, or no longer the account's)."""
 
@@ -137,23 +127,9 @@ class HipmobClient(HttpClient):
     def _auth_headers(self) -> Mapping[str, str]:
         return {"Authorization": self._authorization}
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **kwargs: Any,
-    ) -> RawResponse:
-        """Send one request, keeping the status line's reason phrase for `_outcome`."""
-        _reason.set("")
-        return await super().request(
-            method, path, headers=headers, raise_for_status=_keep_reason, **kwargs
-        )
-
     def _outcome(self, response: RawResponse) -> str:
         """Hipmob's outcome text: the header, the status line, else the body."""
-        reason = _reason.get()
+        reason = response.reason
         # A stock phrase ("Bad Request") says less than a body a proxy wrote.
         if reason == _stock_phrase(response.status):
             reason = ""
@@ -164,7 +140,9 @@ class HipmobClient(HttpClient):
 
     def _error_message(self, response: RawResponse) -> str:
         return (
-            self._outcome(response)[:300] or _reason.get() or f"HTTP {response.status}"
+            self._outcome(response)[:300]
+            or response.reason
+            or f"HTTP {response.status}"
         )
 
     def _raise_for_status(self, response: RawResponse) -> None:

@@ -37,6 +37,7 @@ class RawResponse:
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
+    reason: str = ""  # the status line's reason phrase
 
     @property
     def text(self) -> str:
@@ -173,7 +174,9 @@ class HttpClient:
                     allow_redirects=False,
                     **kwargs,
                 ) as resp:
-                    response = RawResponse(resp.status, resp.headers, await resp.read())
+                    response = RawResponse(
+                        resp.status, resp.headers, await resp.read(), resp.reason or ""
+                    )
         except TimeoutError as err:
             raise CommHubConnectionError("request timed out") from err
         except aiohttp.ClientError as err:
