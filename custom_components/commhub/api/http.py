@@ -174,8 +174,10 @@ class HttpClient:
                     allow_redirects=False,
                     **kwargs,
                 ) as resp:
+                    # Some stand-ins for aiohttp's response have no reason phrase.
+                    reason = getattr(resp, "reason", None) or ""
                     response = RawResponse(
-                        resp.status, resp.headers, await resp.read(), resp.reason or ""
+                        resp.status, resp.headers, await resp.read(), reason
                     )
         except TimeoutError as err:
             raise CommHubConnectionError("request timed out") from err
