@@ -240,18 +240,22 @@ async def tell_sandbox(
                 )
 
 
-def load_entries() -> list[dict[str, Any]]:
-    """The [[entry]] tables of develop_entries.toml."""
-    entries: list[dict[str, Any]] = tomllib.loads(
-        ENTRIES_FILE.read_text(encoding="utf-8")
-    )["entry"]
+def load_entries(ports: dict[int, int] | None = None) -> list[dict[str, Any]]:
+    """The [[entry]] tables of develop_entries.toml; ports maps the sandbox
+    ports written there to others (scripts/browser-test runs its own)."""
+    text = ENTRIES_FILE.read_text(encoding="utf-8")
+    for old, new in (ports or {}).items():
+        text = text.replace(f"127.0.0.1:{old}/", f"127.0.0.1:{new}/")
+    entries: list[dict[str, Any]] = tomllib.loads(text)["entry"]
     return entries
 
 
-async def prepare_sandbox(session: aiohttp.ClientSession) -> list[str]:
+async def prepare_sandbox(
+    session: aiohttp.ClientSession, entries: list[dict[str, Any]] | None = None
+) -> list[str]:
     """Send every entry's [[entry.before]] requests; return the entries that failed."""
     failures = []
-    for entry in load_entries():
+    for entry in entries if entries is not None else load_entries():
         try:
             await tell_sandbox(session, entry.get("before", []))
         except (BootstrapError, aiohttp.ClientError) as err:
@@ -260,9 +264,11 @@ async def prepare_sandbox(session: aiohttp.ClientSession) -> list[str]:
     return failures
 
 
-async def create_entries(ha: HomeAssistant, config_dir: Path) -> list[str]:
+async def create_entries(
+    ha: HomeAssistant, config_dir: Path, entries: list[dict[str, Any]] | None = None
+) -> list[str]:
     """Create the entries of develop_entries.toml not created before."""
-    entries = load_entries()
+    entries = entries if entries is not None else load_entries()
     state_path = config_dir / STATE_FILE
     state: dict[str, Any] = (
         json.loads(state_path.read_text(encoding="utf-8"))
