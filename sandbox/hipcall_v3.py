@@ -779,8 +779,9 @@ class Webhooks:
         for delivery in self.deliveries:
             if not delivery.attempted:
                 self._start(delivery)
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Only tasks not done: a finished one may still await its clean-up callback.
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _start(self, delivery: Delivery) -> None:
         try:

@@ -782,8 +782,9 @@ class Ip1Sandbox(ServiceSandbox):
 
     async def wait_deliveries(self) -> None:
         """Wait until every callback attempt started in the background has ended."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Only tasks not done: a finished one may still await its clean-up callback.
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _inbound_delivery(self, message: Message, url: str) -> Delivery:
         payload = self.render(message)

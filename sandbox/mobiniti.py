@@ -1429,8 +1429,9 @@ class MobinitiSandbox(ServiceSandbox):
 
     async def wait_deliveries(self) -> None:
         """Wait until every webhook started in the background has been answered."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Only tasks not done: a finished one may still await its clean-up callback.
+        while pending := [task for task in self._tasks if not task.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _event(self, kind: WebhookKind, payload: dict[str, Any]) -> None:
         self.last_events[kind] = payload

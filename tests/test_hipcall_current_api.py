@@ -403,3 +403,19 @@ async def test_tasks_and_comments_in_the_current_form(
         },
     )
     assert posts[1] == ("/api/v3/deals/1/comments", {"content": "Called back"})
+
+
+async def test_extensions_are_read_again_every_five_minutes(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    setup_hipcall_v3: SetupEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Users every poll (presence), extensions every 5 minutes, not only at setup."""
+    await setup_hipcall_v3()
+    sandbox.hipcall.requests.clear()
+    for _ in range(11):  # 5.5 minutes of polls
+        await next_poll(hass, freezer, 30)
+    paths = [r.path.removeprefix("/api/v3") for r in sandbox.hipcall.requests]
+    assert paths.count("/users") == 11
+    assert paths.count("/extensions") == 1

@@ -196,11 +196,12 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
     async def _async_poll(self) -> HipcallData:
         now = dt_util.utcnow()
         # Presence changes by the minute on the current API: its users each poll.
-        if now >= self._users_due or self.client.current:
-            await self._poll_users(extensions=now >= self._users_due)
-            self._users_due = max(
-                self._users_due,
-                now + max(USERS_INTERVAL, self.update_interval or USERS_INTERVAL),
+        due = now >= self._users_due
+        if due or self.client.current:
+            await self._poll_users(extensions=due)
+        if due:
+            self._users_due = now + max(
+                USERS_INTERVAL, self.update_interval or USERS_INTERVAL
             )
         if self.client.current:
             await self._poll_missed_calls(now)
