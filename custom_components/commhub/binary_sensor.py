@@ -4,29 +4,12 @@ from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import CommHubConfigEntry
 from .descriptions import CommHubBinarySensorDescription
-from .entity import CommHubEntity, async_add_entity_groups
-from .providers import provider_of
+from .entity import CommHubEntity
+from .platform import platform_setup
 
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommHubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The binary sensors of the entry's provider."""
-    async_add_entity_groups(
-        entry,
-        provider_of(entry).entities[Platform.BINARY_SENSOR],
-        CommHubBinarySensor,
-        async_add_entities,
-    )
 
 
 class CommHubBinarySensor(CommHubEntity[Any], BinarySensorEntity):
@@ -38,3 +21,6 @@ class CommHubBinarySensor(CommHubEntity[Any], BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Whether it is on, from the latest data."""
         return self.entity_description.is_on_fn(self.coordinator, self.item)
+
+
+async_setup_entry = platform_setup(Platform.BINARY_SENSOR, CommHubBinarySensor)

@@ -5,32 +5,16 @@ from typing import Any, override
 
 from homeassistant.components.event import EventEntity
 from homeassistant.const import Platform
-from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import Event, callback
 
-from .coordinator import CommHubConfigEntry
 from .descriptions import CommHubEventDescription
-from .entity import CommHubEntity, async_add_entity_groups
-from .providers import provider_of
+from .entity import CommHubEntity
+from .platform import platform_setup
 
 PARALLEL_UPDATES = 0
 
 # The bus event's routing fields; the rest describes what happened.
 ROUTING_KEYS = frozenset({"config_entry_id", "service"})
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommHubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The event entities of the entry's provider."""
-    async_add_entity_groups(
-        entry,
-        provider_of(entry).entities[Platform.EVENT],
-        BusEventEntity,
-        async_add_entities,
-    )
 
 
 class BusEventEntity(CommHubEntity[Any], EventEntity):
@@ -71,3 +55,6 @@ class BusEventEntity(CommHubEntity[Any], EventEntity):
     def available(self) -> bool:
         """An event entity stays usable through polling outages."""
         return True
+
+
+async_setup_entry = platform_setup(Platform.EVENT, BusEventEntity)

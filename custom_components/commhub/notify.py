@@ -4,32 +4,15 @@ from typing import Any
 
 from homeassistant.components.notify import NotifyEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import invalid, results_response
 from .api import CommHubApiError
-from .coordinator import CommHubConfigEntry
 from .descriptions import CommHubNotifyDescription
-from .entity import CommHubEntity, async_add_entity_groups
+from .entity import CommHubEntity
 from .errors import action_failed
-from .providers import provider_of
+from .platform import platform_setup
 
 PARALLEL_UPDATES = 1
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommHubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The notify entities of the entry's provider."""
-    async_add_entity_groups(
-        entry,
-        provider_of(entry).entities[Platform.NOTIFY],
-        CommHubNotify,
-        async_add_entities,
-    )
 
 
 class CommHubNotify(CommHubEntity[Any], NotifyEntity):
@@ -52,3 +35,6 @@ class CommHubNotify(CommHubEntity[Any], NotifyEntity):
             results_response([result])
         except CommHubApiError as err:
             raise action_failed(self.hass, entry, err) from err
+
+
+async_setup_entry = platform_setup(Platform.NOTIFY, CommHubNotify)

@@ -4,31 +4,14 @@ from typing import Any
 
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CommHubApiError
-from .coordinator import CommHubConfigEntry
 from .descriptions import CommHubSelectDescription
-from .entity import CommHubEntity, async_add_entity_groups
+from .entity import CommHubEntity
 from .errors import action_failed
-from .providers import provider_of
+from .platform import platform_setup
 
 PARALLEL_UPDATES = 1
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommHubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The selects of the entry's provider."""
-    async_add_entity_groups(
-        entry,
-        provider_of(entry).entities[Platform.SELECT],
-        CommHubSelect,
-        async_add_entities,
-    )
 
 
 class CommHubSelect(CommHubEntity[Any], SelectEntity):
@@ -50,3 +33,6 @@ class CommHubSelect(CommHubEntity[Any], SelectEntity):
             entry = self.coordinator.config_entry
             assert entry is not None
             raise action_failed(self.hass, entry, err) from err
+
+
+async_setup_entry = platform_setup(Platform.SELECT, CommHubSelect)

@@ -5,31 +5,15 @@ from typing import Any, override
 
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import CommHubConfigEntry
 from .descriptions import CommHubSensorDescription
-from .entity import CommHubEntity, async_add_entity_groups
-from .providers import provider_of
+from .entity import CommHubEntity
+from .platform import platform_setup
 
 PARALLEL_UPDATES = 0
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: CommHubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """The sensors of the entry's provider."""
-    async_add_entity_groups(
-        entry,
-        provider_of(entry).entities[Platform.SENSOR],
-        CommHubSensor,
-        async_add_entities,
-    )
 
 
 class CommHubSensor(CommHubEntity[Any], SensorEntity):
@@ -71,3 +55,6 @@ class CommHubSensor(CommHubEntity[Any], SensorEntity):
         if not self.entity_description.polled:
             return True
         return super().available
+
+
+async_setup_entry = platform_setup(Platform.SENSOR, CommHubSensor)
