@@ -4,12 +4,11 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_TOKEN, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 
 from ...provider import Provider, ProviderFlow, ProviderOptions, WebhookSpec
 from ...redact import TO_REDACT
-from ...webhooks import async_entry_webhook_urls, redact_webhook_urls
 from .actions import ACTIONS
 from .coordinator import (
     INTERVAL,
@@ -26,10 +25,7 @@ async def _diagnostics(
     hass: HomeAssistant, coordinator: HipcallCoordinator
 ) -> dict[str, Any]:
     data = coordinator.data
-    entry = coordinator.config_entry
-    urls = await async_entry_webhook_urls(hass, entry, (WEBHOOK_KIND,))
     return {
-        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
         "users": [
             async_redact_data(asdict(user), TO_REDACT) for user in data.users.values()
         ],

@@ -2,13 +2,12 @@
 
 from typing import Any
 
-from homeassistant.const import CONF_API_KEY, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 
 from ...api.ip1 import IP1_API_URL
 from ...const import CONF_DELIVERY_REPORTS, CONF_PARTICIPANTS
 from ...provider import Followed, Provider, ProviderFlow, ProviderOptions, WebhookSpec
-from ...webhooks import async_entry_webhook_urls, redact_webhook_urls
 from .actions import ACTIONS
 from .coordinator import (
     INTERVAL,
@@ -25,11 +24,8 @@ async def _diagnostics(
     hass: HomeAssistant, coordinator: Ip1Coordinator
 ) -> dict[str, Any]:
     """Counts and times only: participants and message texts are personal data."""
-    entry = coordinator.config_entry
     data = coordinator.data
-    urls = await async_entry_webhook_urls(hass, entry, WEBHOOK_KINDS)
     return {
-        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
         "participants": len(coordinator.participants),
         "invalid_participants": len(data.invalid),
         "conversations": [

@@ -3,7 +3,7 @@
 from functools import partial
 from typing import Any
 
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_WEBHOOK_ID
+from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import BooleanSelector
 import voluptuous as vol
@@ -16,7 +16,6 @@ from ...api.mobiniti import (
 )
 from ...const import CONF_POLLING
 from ...provider import OAuthSpec, Provider, ProviderFlow, ProviderOptions, WebhookSpec
-from ...webhooks import async_entry_webhook_urls, redact_webhook_urls
 from .actions import ACTIONS
 from .coordinator import INTERVAL, WEBHOOK_KINDS, MobinitiCoordinator, webhook_kind
 from .entities import ENTITIES
@@ -28,10 +27,8 @@ async def _diagnostics(
 ) -> dict[str, Any]:
     """How the entry receives events, and counts; no contacts or messages."""
     entry = coordinator.config_entry
-    urls = await async_entry_webhook_urls(hass, entry, WEBHOOK_KINDS)
     return {
         "auth": "oauth2" if "auth_implementation" in entry.data else "token",
-        "webhook_urls": redact_webhook_urls(urls, entry.data[CONF_WEBHOOK_ID]),
         "polling": coordinator.polling,
         "unsubscribes_today": coordinator.unsubscribes_today(),
         "history": {
