@@ -419,3 +419,31 @@ async def test_extensions_are_read_again_every_five_minutes(
     paths = [r.path.removeprefix("/api/v3") for r in sandbox.hipcall.requests]
     assert paths.count("/users") == 11
     assert paths.count("/extensions") == 1
+
+
+async def test_get_call_on_the_2021_api_reads_the_cdr(
+    hass: HomeAssistant,
+    sandbox: Sandbox,
+    setup_hipcall: SetupEntry,
+) -> None:
+    """The 2021 API finds a call at /cdrs/{y}/{m}/{d}/{uuid} (its start's UTC day)."""
+    entry = await setup_hipcall()
+    record = sandbox.hipcall.add_call(
+        started_at=START - timedelta(minutes=5),
+        duration=20,
+        missing_call=True,
+        missing_call_reason=3,
+        caller_number=CALLER,
+    )
+    sandbox.hipcall.requests.clear()
+    details = await call(
+        hass,
+        "get_call",
+        entry,
+        uuid=record["uuid"],
+        started_at=START.date().isoformat(),
+    )
+    assert details["uuid"] == record["uuid"]
+    assert details["caller_number"] == CALLER
+    [request] = sandbox.hipcall.requests
+    assert request.path == f"/api/v20211124/cdrs/{START:%Y/%m/%d}/{record['uuid']}"
