@@ -1,8 +1,8 @@
 """Hipcall's current API ("v3") for the Hipcall sandbox (see `sandbox/hipcall.py`).
 
 Written from Hipcall's own code (the `hipcall-sdk` 0.2.1 package's models and async
-client; the Ruby and Elixir SDKs post tasks flat) and Hipcall's pages on webhooks, as
-../shared/VENDORS.md sums them up. Both API generations serve one account: users,
+client; the Ruby and Elixir SDKs post tasks flat) and Hipcall's help pages on
+webhooks. Both API generations serve one account: users,
 calls, extensions, tasks and comments are shared with the 2021 API, so a call added
 or rung once appears in both, in each generation's shape.
 

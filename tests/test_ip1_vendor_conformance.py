@@ -1,7 +1,7 @@
 """IP1's own clients against the sandbox, and the sandbox's reports against CommHub.
 
-The requests are the shapes IP1's developer pages and its C# sample application send
-(`../shared/VENDORS.md`); the answers are checked the way that code reads them. The
+The requests are the shapes IP1's developer pages and its C# sample application send;
+the answers are checked the way that code reads them. The
 reports are posted by the sandbox, in each of the forms IP1's pages give, through
 real HTTP to a real entry's webhook, under IP1's retry policy.
 """
