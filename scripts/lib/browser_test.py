@@ -253,12 +253,22 @@ class Browser:
         return self.page.locator(f'input[name="{name}"], textarea[name="{name}"]')
 
     async def list_inputs(self, path: str) -> list[ElementHandle]:
-        """The inputs of a list field (they carry no name of their own)."""
-        host = await self.page.evaluate_handle(FIELD_HOST, path)
-        element = host.as_element()
-        if element is None:
-            raise CheckFailed(f"field {path!r} is not in the form")
-        return await element.query_selector_all("input")
+        """The inputs of a field (they carry no name of their own).
+
+        A selector may render its inputs a moment after the field: wait for one.
+        """
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while True:
+            host = await self.page.evaluate_handle(FIELD_HOST, path)
+            element = host.as_element()
+            if element is None:
+                raise CheckFailed(f"field {path!r} is not in the form")
+            inputs = await element.query_selector_all("input")
+            if inputs:
+                return inputs
+            if time.monotonic() > deadline:
+                raise CheckFailed(f"field {path!r} shows no input")
+            await asyncio.sleep(0.1)
 
     async def text(self) -> str:
         """Everything on screen, shadow roots included."""
