@@ -35,7 +35,6 @@ CALL = HipcallCall(
     caller_number=None,
     callee_number=None,
     call_duration=None,
-    detailed=False,
 )
 
 

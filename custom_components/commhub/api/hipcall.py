@@ -98,8 +98,6 @@ class HipcallCall:
     callee_number: str | None
     call_duration: int | None
     has_voicemail: bool = False
-    # Whether caller, callee, user and reason are known (list items lack them).
-    detailed: bool = True
 
     @property
     def finished_at(self) -> datetime:
@@ -183,7 +181,6 @@ def parse_call_v3(record: Mapping[str, Any]) -> HipcallCall:
         callee_number=optional_field(record, "callee_number", str),
         call_duration=optional_field(record, "call_duration", int),
         has_voicemail=_has_voicemail(record),
-        detailed="caller_number" in record or "missing_call_reason" in record,
     )
 
 

@@ -206,7 +206,7 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
         if self.client.current:
             await self._poll_missed_calls(now)
         elif self.ledger.baseline_at is None:
-            await self._take_baseline(now)
+            await self._take_baseline(now, (await self.client.calls_page(1)).items)
         else:
             await self._report(now, *await self._poll_calls(now))
         return self._data()
@@ -220,9 +220,8 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             last_missed_at=stored_time(self.ledger.position.get("last_missed_at")),
         )
 
-    async def _take_baseline(self, now: datetime) -> None:
+    async def _take_baseline(self, now: datetime, calls: list[HipcallCall]) -> None:
         """The first setup: the calls listed now are history, never reported."""
-        calls = (await self.client.calls_page(1)).items
         self.ledger.baseline_at = now - BASELINE_MARGIN
         newest = max((c.started_at for c in calls if c.missing_call), default=None)
         await self.async_record(
@@ -295,27 +294,14 @@ class HipcallCoordinator(StoredCoordinator[HipcallData]):
             else sum(call.started_at >= midnight for call in calls)
         )
         if self.ledger.baseline_at is None:
-            self.ledger.baseline_at = now - BASELINE_MARGIN
-            await self._remember_history(now, calls, today)
+            # History is counted, never fired.
+            self.today.restore((midnight.date(), today))
+            await self._take_baseline(now, calls)
             return
         fresh = [call for call in calls if not self._is_known(call, now)]
         detailed = [await self.client.call_detail(call) for call in fresh]
         self.today.restore((midnight.date(), today - len(detailed)))
         await self._report(now, detailed, None)
-
-    async def _remember_history(
-        self, now: datetime, calls: list[HipcallCall], today: int
-    ) -> None:
-        """The first setup: what is listed is history (counted, never fired)."""
-        newest = max((call.started_at for call in calls), default=None)
-        self.today.restore((dt_util.now().date(), today))
-        await self.async_record(
-            (call.uuid for call in calls),
-            position={
-                "last_poll_at": now.isoformat(),
-                "last_missed_at": newest.isoformat() if newest else None,
-            },
-        )
 
     async def async_handle_webhook(self, payload: dict[str, Any]) -> None:
         """A call event pushed by Hipcall: fired at once, each once."""
