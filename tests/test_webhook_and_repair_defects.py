@@ -135,10 +135,11 @@ async def test_mobiniti_without_polling_an_action_raises_and_clears_the_repair(
 # 3. Unpaired surrogates in webhook bodies -------------------------------------------
 
 
-def with_lone_surrogate(payload: dict[str, Any], field: str) -> bytes:
+def with_lone_surrogate(payload: dict[str, Any], field: str, form: str) -> bytes:
     """The payload's JSON with `field`'s text followed by an unpaired surrogate.
 
-    Written as raw text: `json.dumps` would never produce this escape itself.
+    `form` "escaped" writes it as JSON's escape, "raw" as the three bytes a lenient
+    (surrogatepass) UTF-8 decoder reads as one. `json.dumps` would write neither.
     """
     original = payload[field]
     assert isinstance(original, str)
@@ -147,10 +148,14 @@ def with_lone_surrogate(payload: dict[str, Any], field: str) -> bytes:
     assert body.count(before) == 1, f"{field} is not unique in the body"
     broken = before[:-1] + LONE_SURROGATE + '"'
     text = body.replace(before, broken)
-    # It is valid JSON, and the value holds half a character.
-    decoded = json.loads(text)[field]
-    assert decoded == original + "\ud800"
-    return text.encode()
+    data = (
+        text.encode()
+        if form == "escaped"
+        else text.replace(LONE_SURROGATE, "\ud800").encode("utf-8", "surrogatepass")
+    )
+    # Python's own decoder takes either, and the value holds half a character.
+    assert json.loads(data)[field] == original + "\ud800"
+    return data
 
 
 def ip1_inbound(sandbox: Sandbox) -> dict[str, Any]:
@@ -177,6 +182,7 @@ def mobiniti_unsubscribe(sandbox: Sandbox) -> dict[str, Any]:
         ("mobiniti", "unsubscribe", mobiniti_unsubscribe, "phone_number"),
     ],
 )
+@pytest.mark.parametrize("form", ["escaped", "raw"])
 async def test_a_lone_surrogate_is_refused_and_harms_nothing(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
@@ -187,6 +193,7 @@ async def test_a_lone_surrogate_is_refused_and_harms_nothing(
     kind: str,
     make: Callable[[Sandbox], dict[str, Any]],
     field: str,
+    form: str,
 ) -> None:
     """400 and no event; the ordinary delivery then fires once, also after a reload."""
     if service == "ip1":
@@ -200,7 +207,7 @@ async def test_a_lone_surrogate_is_refused_and_harms_nothing(
 
     client = await hass_client_no_auth()
     response = await client.post(
-        url, data=with_lone_surrogate(payload, field), headers=headers
+        url, data=with_lone_surrogate(payload, field, form), headers=headers
     )
     await hass.async_block_till_done()
     assert response.status == 400

@@ -2,8 +2,6 @@
 
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
-import json
-import re
 from typing import Any
 
 from aiohttp import web
@@ -12,13 +10,12 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util.json import JSON_DECODE_EXCEPTIONS, json_loads
 
 from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 
 # A webhook delivery is one small JSON object; anything bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
-# A JSON escape of a UTF-16 surrogate: only these can decode to a lone one.
-SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 REDACTED = "**REDACTED**"
 
 type KindHandler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -117,22 +114,13 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
             if len(body) > MAX_BODY_BYTES:
                 raise PayloadTooLargeError("the body is too large")
     try:
-        payload = json.loads(body)
-    except ValueError as err:
-        raise InvalidPayloadError("the body is not JSON") from err
+        # Strict UTF-8: a lone surrogate, raw or escaped, is refused here.
+        payload = json_loads(body)
+    except JSON_DECODE_EXCEPTIONS as err:
+        raise InvalidPayloadError("the body is not JSON in UTF-8") from err
     if not isinstance(payload, dict):
         raise InvalidPayloadError("the body is not a JSON object")
-    if SURROGATE_ESCAPE.search(body):
-        _refuse_lone_surrogates(payload)
     return payload
-
-
-def _refuse_lone_surrogates(payload: dict[str, Any]) -> None:
-    """Valid JSON may escape half a character; no text of a service does."""
-    try:
-        json.dumps(payload, ensure_ascii=False).encode()
-    except UnicodeEncodeError as err:
-        raise InvalidPayloadError("the body is not valid Unicode text") from err
 
 
 def register_entry_webhook(
