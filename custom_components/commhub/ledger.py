@@ -49,6 +49,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import STORAGE_DIR, Store
+import orjson
 
 from .stored import stored_time
 
@@ -112,7 +113,7 @@ class _Batch:
     line: bytes  # empty when nothing changed
     adds: dict[str, float]
     drops: set[str]
-    meta: str  # the JSON of baseline, position and counters after this write
+    meta: bytes  # the JSON of baseline, position and counters after this write
     entries: int
 
 
@@ -250,8 +251,8 @@ class Ledger:
         self._pending: dict[str, float] = {}  # remembered, not yet handed to a write
         self._drops: set[str] = set()  # released, maybe on disk: to drop there
         self._failed: set[str] = set()  # their write failed: not on disk
-        self._meta_sent = ""  # the meta of the last write started
-        self._meta_durable = ""  # the meta of the last write that landed
+        self._meta_sent = b""  # the meta of the last write started
+        self._meta_durable = b""  # the meta of the last write that landed
         self._journaled = 0  # journal entries the snapshot does not hold
         self._pruned_at = 0.0
         self._group: asyncio.Future[None] | None = None  # waiting for the next write
@@ -282,7 +283,7 @@ class Ledger:
         self._journaled = sum(self._apply(record) for record in records)
         self._journal.generation = generation
         self.prune(time.time())
-        self._meta_sent = self._meta_durable = json.dumps(self._meta())
+        self._meta_sent = self._meta_durable = _encode(self._meta())
         return usable or bool(records)
 
     def knows(self, key: str) -> bool:
@@ -337,7 +338,7 @@ class Ledger:
             raise LedgerError(f"The ledger {self.key} is closed")
         if (
             not (self._pending or self._drops)
-            and json.dumps(self._meta()) == self._meta_sent
+            and _encode(self._meta()) == self._meta_sent
         ):
             if self._writing is not None:
                 await self._writing
@@ -408,7 +409,7 @@ class Ledger:
     def _capture(self) -> _Batch:
         """Take the changes not yet written; raises (changing nothing) if not JSON."""
         meta = self._meta()
-        text = json.dumps(meta)
+        text = _encode(meta)
         record = meta if text != self._meta_sent else {}
         adds, self._pending = self._pending, {}
         drops, self._drops = self._drops, set()
@@ -417,7 +418,7 @@ class Ledger:
             record["keys"] = adds
         if drops:
             record["drop"] = sorted(drops)
-        line = (json.dumps(record) + "\n").encode() if record else b""
+        line = _encode(record) + b"\n" if record else b""
         return _Batch(line, adds, drops, text, 1 + len(adds) + len(drops))
 
     def _undo(self, batch: _Batch) -> None:
@@ -533,6 +534,14 @@ class Ledger:
             for name in self._counters.keys() | stored.keys():
                 self.counter(name).restore(stored.get(name, (None, 0)))
         return 1 + len(drops) + len(keys)
+
+
+def _encode(value: Any) -> bytes:
+    """JSON in UTF-8; a lone surrogate, which UTF-8 cannot hold, as its escape."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value).encode()
 
 
 def _fail(group: asyncio.Future[None], err: BaseException) -> None:
