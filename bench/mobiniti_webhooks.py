@@ -64,9 +64,11 @@ from custom_components.commhub.const import DOMAIN
 from custom_components.commhub.ledger import _Journal
 from custom_components.commhub.providers import PROVIDERS
 from custom_components.commhub.providers.mobiniti.coordinator import (
+    MobinitiCoordinator,
+)
+from custom_components.commhub.providers.mobiniti.events import (
     CONTACT_STATUSES,
     WEBHOOK_KINDS,
-    MobinitiCoordinator,
 )
 from sandbox import Sandbox
 

@@ -8,7 +8,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.commhub.providers.mobiniti.coordinator import (
+from custom_components.commhub.providers.mobiniti.events import (
     event_from_webhook,
 )
 from sandbox import Sandbox

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.commhub.api.mobiniti import MobinitiMessage, parse_mobiniti_time
-from custom_components.commhub.providers.mobiniti.coordinator import (
+from custom_components.commhub.providers.mobiniti.events import (
     event_from_message,
     event_from_webhook,
 )

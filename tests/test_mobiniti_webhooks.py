@@ -1,6 +1,7 @@
 """Mobiniti webhooks: each kind fired once with the contract's data, bad ones refused."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 import json
 import logging
@@ -25,7 +26,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.commhub.const import DOMAIN
-from custom_components.commhub.providers.mobiniti.coordinator import WEBHOOK_KINDS
+from custom_components.commhub.providers.mobiniti.events import WEBHOOK_KINDS
 from sandbox import Sandbox
 
 from .conftest import MOBINITI_TOKEN, MOBINITI_WEBHOOK_ID, SetupEntry
@@ -37,6 +38,17 @@ LEE = "+12025550105"
 MARIA = "+12025550104"
 # Kinds that can arrive by the hundred: their event entities start disabled.
 NOISY_KINDS = ("delivery_report", "contact_status", "bounce", "rejection")
+# What makes the sandbox post each kind.
+MAKERS: dict[str, Callable[[Sandbox], Any]] = {
+    "unsubscribe": lambda sandbox: sandbox.mobiniti.unsubscribe_contact(JANE),
+    "inbound_message": lambda sandbox: sandbox.mobiniti.add_inbound(LEE, "hi"),
+    "delivery_report": lambda sandbox: sandbox.mobiniti.send_message(LEE, "hello"),
+    "contact_status": lambda sandbox: sandbox.mobiniti.set_contact_status(
+        JANE, "deactivated"
+    ),
+    "bounce": lambda sandbox: sandbox.mobiniti.add_bounce(MARIA),
+    "rejection": lambda sandbox: sandbox.mobiniti.add_rejection("x"),
+}
 
 
 async def webhook_url(hass_client_no_auth: ClientSessionGenerator, kind: str) -> str:
@@ -168,7 +180,31 @@ async def test_each_kind_is_its_event(
     state = entity_state(hass, entry, kind)
     expected_type = expected.get("status", kind) if kind == "contact_status" else kind
     assert state.attributes["event_type"] == expected_type
+    # The entity's change is the bus event's doing (the logbook links them).
+    assert state.context.id == events[0].context.id
     assert entity_state(hass, entry, "unsubscribes_today").state == "0"
+
+
+async def test_event_entities_change_only_with_an_event(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+) -> None:
+    """An unsubscribe updates the count; the inbound message entity is left alone."""
+    entry = await setup_mobiniti()
+    MAKERS["inbound_message"](sandbox)
+    url = await webhook_url(hass_client_no_auth, "inbound_message")
+    assert await deliver(sandbox, hass, url, "inbound_message") == 200
+    # The registry's State is updated in place: keep the time, not the object.
+    reported = entity_state(hass, entry, "inbound_message").last_reported
+    MAKERS["unsubscribe"](sandbox)
+    url = await webhook_url(hass_client_no_auth, "unsubscribe")
+    assert await deliver(sandbox, hass, url, "unsubscribe") == 200
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert entity_state(hass, entry, "unsubscribes_today").state == "1"
+    assert entity_state(hass, entry, "inbound_message").last_reported == reported
 
 
 async def test_noisy_kinds_are_disabled_by_default_and_still_fire(
@@ -273,19 +309,9 @@ async def test_kind_is_recognised_by_shape_without_the_query(
     await setup_mobiniti()
     client = await hass_client_no_auth()
     url = str(client.make_url(WEBHOOK))
-    makers = {
-        "unsubscribe": lambda: sandbox.mobiniti.unsubscribe_contact(JANE),
-        "inbound_message": lambda: sandbox.mobiniti.add_inbound(LEE, "hi"),
-        "delivery_report": lambda: sandbox.mobiniti.send_message(LEE, "hello"),
-        "contact_status": lambda: sandbox.mobiniti.set_contact_status(
-            JANE, "deactivated"
-        ),
-        "bounce": lambda: sandbox.mobiniti.add_bounce(MARIA),
-        "rejection": lambda: sandbox.mobiniti.add_rejection("x"),
-    }
-    for kind, make in makers.items():
+    for kind, make in MAKERS.items():
         events = async_capture_events(hass, f"commhub_{kind}")
-        make()
+        make(sandbox)
         assert await deliver(sandbox, hass, url, kind) == 200, kind
         assert len(events) == 1, kind
 
@@ -329,6 +355,65 @@ async def test_invalid_payload_is_400_fires_nothing_and_warns_once(
     ]
     assert len(warnings) == 1
     assert "+1" not in warnings[0].getMessage()
+
+
+def _without(key: str) -> Any:
+    return lambda payload: payload.pop(key)
+
+
+def _set(path: tuple[str | int, ...], value: Any) -> Any:
+    def change(payload: dict[str, Any]) -> None:
+        target: Any = payload
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        ("unsubscribe", _without("phone_number"), "phone_number"),
+        ("unsubscribe", _without("unsubscribed_at"), "unsubscribed_at"),
+        ("inbound_message", _without("received_at"), "received_at"),
+        ("inbound_message", _set(("updated_at",), "yesterday"), "updated_at"),
+        ("delivery_report", _set(("total_messages",), True), "total_messages"),
+        ("delivery_report", _set(("statuses", 0), "delivered"), "statuses.0"),
+        ("delivery_report", _set(("statuses", 0, "code"), None), "statuses.0.code"),
+        (
+            "delivery_report",
+            _set(("statuses", 0, "recipients"), [12025550101]),
+            "statuses.0.recipients",
+        ),
+        ("delivery_report", _set(("messages",), ["hello"]), "messages.0"),
+        ("contact_status", _set(("phone_number",), None), "phone_number"),
+        ("bounce", _set(("bounces",), True), "bounces"),
+        ("rejection", _set(("code",), False), "code"),
+    ],
+)
+async def test_a_refusal_names_the_field_at_fault(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_mobiniti: SetupEntry,
+    kind: str,
+    change: Any,
+    field: str,
+) -> None:
+    """A documented delivery with one field wrong: 400 naming it, nothing fired."""
+    await setup_mobiniti()
+    MAKERS[kind](sandbox)
+    payload = sandbox.mobiniti.webhook_payload(kind)
+    events = async_capture_events(hass, f"commhub_{kind}")
+    client = await hass_client_no_auth()
+    assert (await client.post(f"{WEBHOOK}?kind={kind}", json=payload)).status == 200
+    change(payload)
+    response = await client.post(f"{WEBHOOK}?kind={kind}", json=payload)
+    await hass.async_block_till_done()
+    assert response.status == 400
+    assert await response.text() == f"the {field!r} field is invalid"
+    assert len(events) == 1
 
 
 async def test_only_post_is_accepted(

@@ -1,6 +1,7 @@
 """Event entities: what an account reports on the bus, one entity per kind."""
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, override
 
 from homeassistant.components.event import EventEntity
@@ -44,12 +45,25 @@ class BusEventEntity(CommHubEntity[Any], EventEntity):
     @callback
     def _handle_bus_event(self, event: Event) -> None:
         type_key = self.entity_description.type_key
-        hidden = ROUTING_KEYS | {type_key} if type_key else ROUTING_KEYS
+        hidden = self._hidden_keys
         self._trigger_event(
             event.data[type_key] if type_key else self.event_types[0],
             {key: value for key, value in event.data.items() if key not in hidden},
         )
+        # The state change is the bus event's doing (the logbook links the two).
+        self.async_set_context(event.context)
         self.async_write_ha_state()
+
+    @cached_property
+    def _hidden_keys(self) -> frozenset[str]:
+        """The data fields that are not the event's attributes."""
+        type_key = self.entity_description.type_key
+        return ROUTING_KEYS | {type_key} if type_key else ROUTING_KEYS
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """Only an event changes the state: a poll leaves it as it is."""
 
     @property
     def available(self) -> bool:

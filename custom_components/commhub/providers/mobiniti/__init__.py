@@ -17,8 +17,9 @@ from ...api.mobiniti import (
 from ...const import CONF_POLLING
 from ...provider import OAuthSpec, Provider, ProviderFlow, ProviderOptions, WebhookSpec
 from .actions import ACTIONS
-from .coordinator import INTERVAL, WEBHOOK_KINDS, MobinitiCoordinator, webhook_kind
+from .coordinator import INTERVAL, MobinitiCoordinator
 from .entities import ENTITIES
+from .events import WEBHOOK_KINDS, webhook_kind
 from .flow import check, oauth_credentials, step_menu, step_oauth, step_token
 
 

@@ -1,11 +1,8 @@
 """Mobiniti: six webhook kinds fired once, a polling fallback, unsubscribes today."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
-import hashlib
 from http import HTTPStatus
-import json
 from typing import Any, override
 
 from aiohttp import ClientError
@@ -16,288 +13,32 @@ from homeassistant.exceptions import OAuth2TokenRequestReauthError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
-import voluptuous as vol
 
 from ...api import (
     CommHubAuthError,
     CommHubConnectionError,
     CommHubRequestError,
 )
-from ...api.mobiniti import (
-    MOBINITI_API_URL,
-    MobinitiClient,
-    MobinitiContact,
-    MobinitiMessage,
-    parse_mobiniti_time,
-)
+from ...api.mobiniti import MOBINITI_API_URL, MobinitiClient
 from ...const import CONF_BASE_URL, CONF_POLLING, DOMAIN
 from ...coordinator import StoredCoordinator, scan_interval
 from ...provider import Interval
 from ...stored import stored_time
-from ...webhooks import InvalidPayloadError
+from .events import (
+    MobinitiEvent,
+    event_from_contact,
+    event_from_message,
+    event_from_webhook,
+)
 
 type MobinitiConfigEntry = ConfigEntry[MobinitiCoordinator]
 
-WEBHOOK_KINDS = (
-    "unsubscribe",
-    "inbound_message",
-    "delivery_report",
-    "contact_status",
-    "bounce",
-    "rejection",
-)
-CONTACT_STATUSES = ("suspended", "deactivated", "resumed", "transferred")
 INTERVAL = Interval(default=60, minimum=60, maximum=3600)
 # Records can be listed a little late: each poll reads back this far before the last.
 LOOKBACK = timedelta(minutes=10)
 MAX_PAGES_PER_POLL = 5
 # Polling reports nothing older than the ledger remembers deliveries.
 DEDUPE_WINDOW = timedelta(hours=24)
-
-
-def _time(value: Any) -> str:
-    """A payload time as a normalised ISO 8601 string (so keys and data match)."""
-    if not isinstance(value, str):
-        raise vol.Invalid("not a time")
-    try:
-        return parse_mobiniti_time(value).isoformat()
-    except ValueError as err:
-        raise vol.Invalid("not a time") from err
-
-
-def _optional_time(value: Any) -> str | None:
-    return None if value is None else _time(value)
-
-
-TEXT = vol.Any(None, str)
-CONTACT = {
-    vol.Required("id"): str,
-    vol.Optional("first_name"): TEXT,
-    vol.Optional("last_name"): TEXT,
-    vol.Optional("email"): TEXT,
-    vol.Optional("created_at"): _optional_time,
-    vol.Optional("updated_at"): _optional_time,
-}
-COUNT = vol.All(int, vol.Range(min=0))
-CODE = vol.Any(str, int)
-SCHEMAS: dict[str, vol.Schema] = {
-    "unsubscribe": vol.Schema(
-        {
-            **CONTACT,
-            vol.Required("phone_number"): TEXT,
-            vol.Optional("to"): TEXT,
-            vol.Required("unsubscribed_at"): _optional_time,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    "inbound_message": vol.Schema(
-        {
-            **CONTACT,
-            vol.Required("phone_number"): TEXT,
-            vol.Required("message"): TEXT,
-            vol.Optional("short_code"): TEXT,
-            vol.Optional("unsubscribed_at"): _optional_time,
-            vol.Required("received_at"): _time,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    "delivery_report": vol.Schema(
-        {
-            vol.Required("total_messages"): COUNT,
-            vol.Required("statuses"): [
-                vol.Schema(
-                    {
-                        vol.Required("code"): CODE,
-                        vol.Optional("status"): TEXT,
-                        vol.Optional("count"): COUNT,
-                        vol.Optional("recipients"): [str],
-                        vol.Optional("success"): bool,
-                        vol.Optional("bounce"): bool,
-                    },
-                    extra=vol.ALLOW_EXTRA,
-                )
-            ],
-            vol.Required("messages"): [dict],
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    "contact_status": vol.Schema(
-        {
-            **CONTACT,
-            vol.Required("phone_number"): str,
-            vol.Required("status"): vol.In(CONTACT_STATUSES),
-            vol.Optional("previous_phone_number"): TEXT,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    "bounce": vol.Schema(
-        {
-            **CONTACT,
-            vol.Required("phone_number"): str,
-            vol.Required("bounces"): COUNT,
-            vol.Optional("unsubscribed_at"): _optional_time,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-    "rejection": vol.Schema(
-        {
-            vol.Required("code"): CODE,
-            vol.Required("message"): str,
-            vol.Required("description"): str,
-        },
-        extra=vol.ALLOW_EXTRA,
-    ),
-}
-
-
-def webhook_kind(payload: Mapping[str, Any]) -> str | None:
-    """A delivery's kind by its shape, for URLs without `?kind=`."""
-    if "total_messages" in payload:
-        return "delivery_report"
-    if "bounces" in payload:
-        return "bounce"
-    if "received_at" in payload:
-        return "inbound_message"
-    if "status" in payload and "id" in payload:
-        return "contact_status"
-    if "to" in payload or "unsubscribed_at" in payload:
-        return "unsubscribe"
-    if "description" in payload and "code" in payload:
-        return "rejection"
-    return None
-
-
-def _content_key(kind: str, payload: Mapping[str, Any]) -> str:
-    """A key for a delivery that has no natural id: its content."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return f"{kind}:{hashlib.sha256(canonical.encode()).hexdigest()}"
-
-
-def _second(at: str | None) -> str | None:
-    """A time to the second: the same moment however precisely each path gives it."""
-    return at[:19] if at else None
-
-
-def unsubscribe_key(contact_id: str, unsubscribed_at: str | None) -> str:
-    """The same unsubscribe, whether posted or polled."""
-    return f"unsubscribe:{contact_id}:{_second(unsubscribed_at)}"
-
-
-def inbound_key(sender: str | None, received_at: str, text: str | None) -> str:
-    """The same inbound message, whether posted or polled: who, when, what."""
-    digest = hashlib.sha256((text or "").encode()).hexdigest()[:16]
-    return f"inbound_message:{sender}:{_second(received_at)}:{digest}"
-
-
-@dataclass(frozen=True, slots=True)
-class MobinitiEvent:
-    """One event to fire: its kind, dedupe key, data and when it happened."""
-
-    kind: str
-    key: str
-    data: dict[str, Any]
-    at: datetime | None = None
-
-
-def event_from_webhook(kind: str, payload: dict[str, Any]) -> MobinitiEvent:
-    """The event a delivery stands for (InvalidPayloadError if it does not validate)."""
-    try:
-        valid = SCHEMAS[kind](payload)
-    except vol.Invalid as err:
-        path = ".".join(str(part) for part in err.path) or "body"
-        raise InvalidPayloadError(f"the {path!r} field is invalid") from err
-    contact = {
-        "contact_id": valid.get("id"),
-        "phone_number": valid.get("phone_number"),
-    }
-    if kind == "unsubscribe":
-        at = valid["unsubscribed_at"] or valid.get("updated_at")
-        return MobinitiEvent(
-            kind,
-            unsubscribe_key(valid["id"], at),
-            {
-                **contact,
-                "to": valid.get("to"),
-                "unsubscribed_at": valid["unsubscribed_at"],
-                "first_name": valid.get("first_name"),
-                "last_name": valid.get("last_name"),
-                "email": valid.get("email"),
-            },
-        )
-    if kind == "inbound_message":
-        return MobinitiEvent(
-            kind,
-            inbound_key(
-                valid["phone_number"] or valid["id"],
-                valid["received_at"],
-                valid["message"],
-            ),
-            {
-                "phone_number": valid["phone_number"],
-                "message": valid["message"],
-                "received_at": valid["received_at"],
-                "contact_id": valid["id"],
-            },
-        )
-    data: dict[str, Any]
-    if kind == "delivery_report":
-        data = {
-            "total_messages": valid["total_messages"],
-            "statuses": valid["statuses"],
-            "messages": valid["messages"],
-        }
-    elif kind == "contact_status":
-        data = {
-            **contact,
-            "status": valid["status"],
-            "previous_phone_number": valid.get("previous_phone_number"),
-        }
-    elif kind == "bounce":
-        data = {**contact, "bounces": valid["bounces"]}
-    else:
-        data = {
-            "code": valid["code"],
-            "message": valid["message"],
-            "description": valid["description"],
-        }
-    return MobinitiEvent(kind, _content_key(kind, payload), data)
-
-
-def event_from_contact(contact: MobinitiContact) -> MobinitiEvent:
-    """The unsubscribe a polled contact shows."""
-    at = contact.unsubscribed_at.isoformat() if contact.unsubscribed_at else None
-    return MobinitiEvent(
-        "unsubscribe",
-        unsubscribe_key(contact.id, at),
-        {
-            "contact_id": contact.id,
-            "phone_number": contact.phone_number,
-            "to": None,
-            "unsubscribed_at": at,
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "email": contact.email,
-        },
-        contact.unsubscribed_at,
-    )
-
-
-def event_from_message(message: MobinitiMessage) -> MobinitiEvent:
-    """The inbound message a polled message is."""
-    received_at = message.created_at.isoformat()
-    return MobinitiEvent(
-        "inbound_message",
-        inbound_key(
-            message.phone_number or message.contact_id, received_at, message.message
-        ),
-        {
-            "phone_number": message.phone_number,
-            "message": message.message,
-            "received_at": received_at,
-            "contact_id": message.contact_id,
-        },
-        message.created_at,
-    )
 
 
 def _token_source(

@@ -9,7 +9,8 @@ from ...const import DOMAIN
 from ...descriptions import CommHubEventDescription, CommHubSensorDescription
 from ...entity import account_subject
 from ...provider import EntityGroup
-from .coordinator import CONTACT_STATUSES, WEBHOOK_KINDS, MobinitiCoordinator
+from .coordinator import MobinitiCoordinator
+from .events import CONTACT_STATUSES, WEBHOOK_KINDS
 
 ACCOUNT = account_subject("mobiniti")
 # Kinds that can arrive by the hundred (one report per send): enabled on request.
