@@ -428,6 +428,33 @@ async def test_chunked_oversized_body_is_refused(
     assert response.status == 413
 
 
+async def test_a_body_with_a_byte_order_mark_or_in_chunks_is_read(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    sandbox: Sandbox,
+    setup_ip1: SetupEntry,
+) -> None:
+    """A UTF-8 writer that puts a byte order mark first, or sends chunks, is read."""
+    await setup_ip1()
+    events = async_capture_events(hass, EVENT)
+    client = await hass_client_no_auth()
+    url = f"{WEBHOOK}?kind=inbound_message"
+    marked = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "Öppet idag?")
+    body = b"\xef\xbb\xbf" + json.dumps(marked, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    assert (await client.post(url, data=body, headers=headers)).status == 200
+    chunked = sandbox.ip1.add_inbound(IP1_PARTICIPANT, "Och imorgon?")
+    text = json.dumps(chunked).encode()
+
+    async def chunks() -> Any:
+        yield text[:7]
+        yield text[7:]
+
+    assert (await client.post(url, data=chunks(), headers=headers)).status == 200
+    await hass.async_block_till_done()
+    assert ids(events) == [marked["id"], chunked["id"]]
+
+
 async def test_a_malformed_message_is_skipped_with_one_warning(
     hass: HomeAssistant,
     sandbox: Sandbox,

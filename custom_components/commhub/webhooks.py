@@ -16,6 +16,7 @@ from .const import CONF_CLOUDHOOK, DOMAIN, LOGGER
 
 # A webhook delivery is one small JSON object; anything bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
+UTF8_BOM = b"\xef\xbb\xbf"
 REDACTED = "**REDACTED**"
 
 type KindHandler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -113,6 +114,8 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 raise PayloadTooLargeError("the body is too large")
+    if body.startswith(UTF8_BOM):  # some senders' UTF-8 writers put one first
+        body = body[len(UTF8_BOM) :]
     try:
         # Strict UTF-8: a lone surrogate, raw or escaped, is refused here.
         payload = json_loads(body)
