@@ -3,7 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python -m bench.mobiniti_webhooks [--deliveries 2000]
-                                                [--concurrency 20] [--rounds 3]
+                                                [--concurrency 20] [--rounds 9]
                                                 [--duplicates 0.0]
 
 One Home Assistant runs in-process with its real HTTP server on 127.0.0.1 and the
@@ -534,7 +534,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument(
         "--duplicates",
         type=float,
