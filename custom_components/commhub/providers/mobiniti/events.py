@@ -88,10 +88,9 @@ def _count(
 
 
 def _code(record: Mapping[str, Any], key: str) -> str | int:
+    """A status code: the document writes some as text, some as numbers."""
     value = record.get(key)
-    if isinstance(value, str) or (type(value) is int):
-        return value
-    raise MalformedRecordError(key)
+    return value if isinstance(value, str) else required_field(record, key, int)
 
 
 def _contact(payload: Mapping[str, Any], *, phone_required: bool) -> dict[str, Any]:
