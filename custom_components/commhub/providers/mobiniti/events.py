@@ -12,7 +12,14 @@ import json
 from typing import Any
 
 from ...api.mobiniti import MobinitiContact, MobinitiMessage, parse_mobiniti_time
-from ...api.records import MalformedRecordError, optional_field, required_field
+from ...api.records import (
+    OPTIONAL,
+    PRESENT,
+    REQUIRED,
+    FieldRule,
+    MalformedRecordError,
+    check_fields,
+)
 from ...webhooks import InvalidPayloadError
 
 WEBHOOK_KINDS = (
@@ -55,93 +62,101 @@ def webhook_kind(payload: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _present(record: Mapping[str, Any], key: str) -> None:
-    """The documented payload always has the key, even when its value is null."""
-    if key not in record:
-        raise MalformedRecordError(key)
-
-
-def _time(record: Mapping[str, Any], key: str) -> str | None:
-    """A time as a normalised ISO 8601 string (so keys and data match); None if null."""
-    value = optional_field(record, key, str)
-    if value is None:
-        return None
+def _is_time(value: str) -> bool:
+    """Whether a text is one of Mobiniti's times (ISO 8601 with an offset)."""
     try:
-        return parse_mobiniti_time(value).isoformat()
-    except ValueError as err:
-        raise MalformedRecordError(key) from err
+        parse_mobiniti_time(value)
+    except ValueError:
+        return False
+    return True
 
 
-def _required_time(record: Mapping[str, Any], key: str) -> str:
-    if (value := _time(record, key)) is None:
-        raise MalformedRecordError(key)
-    return value
+def _not_negative(value: int) -> bool:
+    return value >= 0
 
 
-def _count(
-    record: Mapping[str, Any], key: str, *, required: bool = False
-) -> int | None:
-    value = (required_field if required else optional_field)(record, key, int)
-    if value is not None and value < 0:
-        raise MalformedRecordError(key)
-    return value
+def _all_texts(values: list[Any]) -> bool:
+    return all(isinstance(value, str) for value in values)
 
 
-def _code(record: Mapping[str, Any], key: str) -> str | int:
-    """A status code: the document writes some as text, some as numbers."""
-    value = record.get(key)
-    return value if isinstance(value, str) else required_field(record, key, int)
+def _iso(value: str | None) -> str | None:
+    """A checked time as a normalised ISO 8601 string, so keys and data match."""
+    return None if value is None else parse_mobiniti_time(value).isoformat()
 
 
-def _contact(payload: Mapping[str, Any], *, phone_required: bool) -> dict[str, Any]:
-    """The contact a delivery is about; its phone number is null for some kinds."""
-    _present(payload, "phone_number")
-    for name in ("first_name", "last_name", "email"):
-        optional_field(payload, name, str)
-    _time(payload, "created_at")
-    _time(payload, "updated_at")
-    read = required_field if phone_required else optional_field
-    return {
-        "contact_id": required_field(payload, "id", str),
-        "phone_number": read(payload, "phone_number", str),
-    }
+def _contact_rules(phone: str) -> tuple[FieldRule, ...]:
+    """The contact a delivery is about; its phone number is null for some kinds.
+
+    The documented payload always has `phone_number`, even when it is null.
+    """
+    return (
+        ("phone_number", str, phone, None),
+        ("first_name", str, OPTIONAL, None),
+        ("last_name", str, OPTIONAL, None),
+        ("email", str, OPTIONAL, None),
+        ("created_at", str, OPTIONAL, _is_time),
+        ("updated_at", str, OPTIONAL, _is_time),
+        ("id", str, REQUIRED, None),
+    )
 
 
-def _status(record: object) -> dict[str, Any]:
-    """One line of a delivery report's `statuses`."""
-    if not isinstance(record, dict):
-        raise MalformedRecordError("")
-    _code(record, "code")
-    optional_field(record, "status", str)
-    _count(record, "count")
-    optional_field(record, "success", bool)
-    optional_field(record, "bounce", bool)
-    recipients = optional_field(record, "recipients", list)
-    if recipients is not None and not all(isinstance(r, str) for r in recipients):
-        raise MalformedRecordError("recipients")
-    return record
+# A status code: the document writes some as text, some as numbers.
+CODE: FieldRule = ("code", (str, int), REQUIRED, None)
+UNSUBSCRIBE = (
+    *_contact_rules(PRESENT),
+    ("to", str, OPTIONAL, None),
+    ("unsubscribed_at", str, PRESENT, _is_time),
+)
+INBOUND = (
+    *_contact_rules(PRESENT),
+    ("message", str, PRESENT, None),
+    ("short_code", str, OPTIONAL, None),
+    ("unsubscribed_at", str, OPTIONAL, _is_time),
+    ("received_at", str, REQUIRED, _is_time),
+)
+DELIVERY_REPORT = (
+    ("total_messages", int, REQUIRED, _not_negative),
+    ("statuses", list, REQUIRED, None),
+    ("messages", list, REQUIRED, None),
+)
+REPORT_STATUS = (
+    CODE,
+    ("status", str, OPTIONAL, None),
+    ("count", int, OPTIONAL, _not_negative),
+    ("success", bool, OPTIONAL, None),
+    ("bounce", bool, OPTIONAL, None),
+    ("recipients", list, OPTIONAL, _all_texts),
+)
+CONTACT_STATUS = (
+    *_contact_rules(REQUIRED),
+    ("status", str, REQUIRED, CONTACT_STATUSES.__contains__),
+    ("previous_phone_number", str, OPTIONAL, None),
+)
+BOUNCE = (
+    *_contact_rules(REQUIRED),
+    ("unsubscribed_at", str, OPTIONAL, _is_time),
+    ("bounces", int, REQUIRED, _not_negative),
+)
+REJECTION = (
+    CODE,
+    ("message", str, REQUIRED, None),
+    ("description", str, REQUIRED, None),
+)
 
 
-def _each[T](
-    payload: Mapping[str, Any], key: str, read: Callable[[object], T]
-) -> list[T]:
-    """A list field read item by item; a fault is named `key.index.field`."""
-    items = required_field(payload, key, list)
-    result = []
-    for index, item in enumerate(items):
+def _check_items(
+    payload: Mapping[str, Any], key: str, rules: tuple[FieldRule, ...]
+) -> None:
+    """Each object of a checked list; a fault is named `key.index.field`."""
+    for index, item in enumerate(payload[key]):
         try:
-            result.append(read(item))
+            if not isinstance(item, dict):
+                raise MalformedRecordError("")
+            check_fields(item, rules)
         except MalformedRecordError as err:
             raise MalformedRecordError(
                 ".".join(p for p in (key, str(index), err.field) if p)
             ) from err
-    return result
-
-
-def _message(record: object) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise MalformedRecordError("")
-    return record
 
 
 def _content_key(kind: str, payload: Mapping[str, Any]) -> str:
@@ -167,16 +182,16 @@ def inbound_key(sender: str | None, received_at: str, text: str | None) -> str:
 
 
 def _unsubscribe(payload: Mapping[str, Any]) -> MobinitiEvent:
-    contact = _contact(payload, phone_required=False)
-    optional_field(payload, "to", str)
-    _present(payload, "unsubscribed_at")
-    unsubscribed_at = _time(payload, "unsubscribed_at")
-    at = unsubscribed_at or _time(payload, "updated_at")
+    check_fields(payload, UNSUBSCRIBE)
+    unsubscribed_at = _iso(payload["unsubscribed_at"])
     return MobinitiEvent(
         "unsubscribe",
-        unsubscribe_key(contact["contact_id"], at),
+        unsubscribe_key(
+            payload["id"], unsubscribed_at or _iso(payload.get("updated_at"))
+        ),
         {
-            **contact,
+            "contact_id": payload["id"],
+            "phone_number": payload["phone_number"],
             "to": payload.get("to"),
             "unsubscribed_at": unsubscribed_at,
             "first_name": payload.get("first_name"),
@@ -187,56 +202,57 @@ def _unsubscribe(payload: Mapping[str, Any]) -> MobinitiEvent:
 
 
 def _inbound(payload: Mapping[str, Any]) -> MobinitiEvent:
-    contact = _contact(payload, phone_required=False)
-    _present(payload, "message")
-    message = optional_field(payload, "message", str)
-    optional_field(payload, "short_code", str)
-    _time(payload, "unsubscribed_at")
-    received_at = _required_time(payload, "received_at")
+    check_fields(payload, INBOUND)
+    phone_number, message = payload["phone_number"], payload["message"]
+    received_at = parse_mobiniti_time(payload["received_at"]).isoformat()
     return MobinitiEvent(
         "inbound_message",
-        inbound_key(
-            contact["phone_number"] or contact["contact_id"], received_at, message
-        ),
+        inbound_key(phone_number or payload["id"], received_at, message),
         {
-            "phone_number": contact["phone_number"],
+            "phone_number": phone_number,
             "message": message,
             "received_at": received_at,
-            "contact_id": contact["contact_id"],
+            "contact_id": payload["id"],
         },
     )
 
 
 def _delivery_report(payload: Mapping[str, Any]) -> dict[str, Any]:
+    check_fields(payload, DELIVERY_REPORT)
+    _check_items(payload, "statuses", REPORT_STATUS)
+    _check_items(payload, "messages", ())
     return {
-        "total_messages": _count(payload, "total_messages", required=True),
-        "statuses": _each(payload, "statuses", _status),
-        "messages": _each(payload, "messages", _message),
+        "total_messages": payload["total_messages"],
+        "statuses": payload["statuses"],
+        "messages": payload["messages"],
     }
 
 
 def _contact_status(payload: Mapping[str, Any]) -> dict[str, Any]:
-    contact = _contact(payload, phone_required=True)
-    if (status := payload.get("status")) not in CONTACT_STATUSES:
-        raise MalformedRecordError("status")
+    check_fields(payload, CONTACT_STATUS)
     return {
-        **contact,
-        "status": status,
-        "previous_phone_number": optional_field(payload, "previous_phone_number", str),
+        "contact_id": payload["id"],
+        "phone_number": payload["phone_number"],
+        "status": payload["status"],
+        "previous_phone_number": payload.get("previous_phone_number"),
     }
 
 
 def _bounce(payload: Mapping[str, Any]) -> dict[str, Any]:
-    contact = _contact(payload, phone_required=True)
-    _time(payload, "unsubscribed_at")
-    return {**contact, "bounces": _count(payload, "bounces", required=True)}
+    check_fields(payload, BOUNCE)
+    return {
+        "contact_id": payload["id"],
+        "phone_number": payload["phone_number"],
+        "bounces": payload["bounces"],
+    }
 
 
 def _rejection(payload: Mapping[str, Any]) -> dict[str, Any]:
+    check_fields(payload, REJECTION)
     return {
-        "code": _code(payload, "code"),
-        "message": required_field(payload, "message", str),
-        "description": required_field(payload, "description", str),
+        "code": payload["code"],
+        "message": payload["message"],
+        "description": payload["description"],
     }
 
 
