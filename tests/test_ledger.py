@@ -7,19 +7,28 @@ import json
 import os
 from pathlib import Path
 import threading
+import time
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.commhub import ledger as ledger_module
-from custom_components.commhub.ledger import DailyCounter, Ledger, LedgerError
+from custom_components.commhub.ledger import (
+    SYNC_DELAY,
+    DailyCounter,
+    Ledger,
+    LedgerError,
+)
 
 KEY = "commhub.test_ledger.entry"
 NOW = 1_800_000_000.0  # epoch seconds, far from the wall clock on purpose
 DAY = date(2027, 1, 15)
 LONE = "\ud800"  # a lone surrogate: valid JSON, not valid UTF-8
+real_write_all = ledger_module._write_all
 real_fdatasync = os.fdatasync
 
 
@@ -68,7 +77,7 @@ async def commit_keys(ledger: Ledger, *keys: str, stamp: float = NOW) -> list[st
 
 
 class Gate:
-    """Stands for fdatasync: holds each call until opened, can make some fail."""
+    """Stands for the journal's write: holds each until opened, can fail some."""
 
     def __init__(
         self, failures: list[bool] | None = None, *, opened: bool = False
@@ -80,18 +89,40 @@ class Gate:
             self.opened.set()
         self.failures = failures or []
 
-    def __call__(self, fd: int) -> None:
-        """Wait to be opened; then fail or sync."""
+    def __call__(self, fd: int, data: bytes) -> None:
+        """Wait to be opened; then fail or write."""
         self.entered.set()
         self.opened.wait(10)
         if self.failures and self.failures.pop(0):
             raise OSError(28, "No space left on device")
-        real_fdatasync(fd)
+        real_write_all(fd, data)
 
     async def wait_entered(self, hass: HomeAssistant) -> None:
         """Until a write is held at the gate."""
         await hass.async_add_executor_job(self.entered.wait, 10)
         self.entered.clear()
+
+
+class Flushes:
+    """Stands for fdatasync: names the files flushed, can make some flushes fail."""
+
+    def __init__(self, failures: list[bool] | None = None) -> None:
+        """`failures[i]`: whether flush i raises."""
+        self.files: list[str] = []
+        self.failures = failures or []
+
+    def __call__(self, fd: int) -> None:
+        """Record the file; then fail or flush."""
+        self.files.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        if self.failures and self.failures.pop(0):
+            raise OSError(5, "Input/output error")
+        real_fdatasync(fd)
+
+
+async def later(hass: HomeAssistant, seconds: float) -> None:
+    """Let `seconds` pass for Home Assistant's timers (from the patched clock)."""
+    async_fire_time_changed(hass, dt_util.utc_from_timestamp(time.time() + seconds))
+    await hass.async_block_till_done()
 
 
 async def test_claim_commit_reload_recognises_keys(hass: HomeAssistant) -> None:
@@ -280,7 +311,7 @@ async def test_failed_commit_restores_counters_and_reports_again(
     fresh = ledger.claim(["a"], NOW)
     counter.add(1, DAY)
     with (
-        patch.object(os, "fdatasync", Gate([True], opened=True)),
+        patch.object(ledger_module, "_write_all", Gate([True], opened=True)),
         pytest.raises(LedgerError),
     ):
         await ledger.async_commit()
@@ -494,7 +525,7 @@ async def test_snapshot_leaves_out_what_is_not_on_disk(
     await commit_keys(ledger, "durable")
     ledger.claim(["failed"], NOW)
     with (
-        patch.object(os, "fdatasync", Gate([True], opened=True)),
+        patch.object(ledger_module, "_write_all", Gate([True], opened=True)),
         pytest.raises(LedgerError),
     ):
         await ledger.async_commit()
@@ -520,7 +551,7 @@ async def test_concurrent_commits_share_writes(hass: HomeAssistant) -> None:
     assert writes(hass) == 1
 
     gate = Gate()
-    with patch.object(os, "fdatasync", gate):
+    with patch.object(ledger_module, "_write_all", gate):
         first = hass.async_create_task(commit_keys(ledger, "first"))
         await gate.wait_entered(hass)
         # Nothing fresh, but its key is in the write under way: it waits for it.
@@ -543,7 +574,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_write(
     """A caller that gives up (its request went away) leaves the others' write be."""
     ledger = await loaded(hass)
     gate = Gate()
-    with patch.object(os, "fdatasync", gate):
+    with patch.object(ledger_module, "_write_all", gate):
         quitter = hass.async_create_task(commit_keys(ledger, "quitter"))
         stayer = hass.async_create_task(commit_keys(ledger, "stayer"))
         await gate.wait_entered(hass)
@@ -581,7 +612,7 @@ async def test_failed_write_raises_to_every_waiter_and_the_next_works(
     ledger = await loaded(hass)
     await commit_keys(ledger, "before")
     gate = Gate([True, False])
-    with patch.object(os, "fdatasync", gate):
+    with patch.object(ledger_module, "_write_all", gate):
         failing = [
             hass.async_create_task(commit_keys(ledger, f"lost{n}")) for n in range(5)
         ]
@@ -636,7 +667,7 @@ async def test_cancelled_write_raises_to_its_callers(hass: HomeAssistant) -> Non
     """Shutdown cancelling the writer does not leave its callers waiting."""
     ledger = await loaded(hass)
     gate = Gate()
-    with patch.object(os, "fdatasync", gate):
+    with patch.object(ledger_module, "_write_all", gate):
         caller = hass.async_create_task(commit_keys(ledger, "a"))
         await gate.wait_entered(hass)
         writer = ledger._writer
@@ -712,7 +743,7 @@ async def test_close_snapshots_and_nothing_is_written_later(
     ledger = await loaded(hass)
     await commit_keys(ledger, "a")
     gate = Gate()
-    with patch.object(os, "fdatasync", gate):
+    with patch.object(ledger_module, "_write_all", gate):
         under_way = hass.async_create_task(commit_keys(ledger, "b"))
         await gate.wait_entered(hass)
         closing = hass.async_create_task(ledger.async_close())
@@ -822,3 +853,49 @@ async def test_snapshot_that_fails_or_does_not_land_keeps_the_journal(
     await third.async_close()
     assert journals(hass) == {}
     assert set(hass_storage[KEY]["data"]["keys"]) == {"a", "b"}
+
+
+async def test_writes_are_flushed_soon_after_not_before_the_commit_returns(
+    hass: HomeAssistant,
+) -> None:
+    """A commit returns once written; one flush follows for the writes of a second."""
+    ledger = await loaded(hass)
+    flushes = Flushes()
+    journal = f"{KEY}.journal.0"
+    with patch.object(os, "fdatasync", flushes):
+        await commit_keys(ledger, "a")
+        await commit_keys(ledger, "b")
+        assert flushes.files == []
+        await later(hass, SYNC_DELAY)
+        assert flushes.files == [journal]
+        await later(hass, 10 * SYNC_DELAY)  # nothing new: no flush
+        assert flushes.files == [journal]
+        await commit_keys(ledger, "c")
+        await later(hass, 20 * SYNC_DELAY)
+        assert flushes.files == [journal, journal]
+        await commit_keys(ledger, "d")
+        await ledger.async_close()  # flushes now: no timer outlives the ledger
+        assert len(flushes.files) == 3
+        await later(hass, 30 * SYNC_DELAY)
+        assert len(flushes.files) == 3
+    again = await loaded(hass)
+    assert all(again.knows(key) for key in "abcd")
+    await again.async_close()
+
+
+async def test_a_failed_flush_is_logged_and_later_writes_go_to_a_new_file(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody waits on a flush, so its failure is a warning; the file is done with."""
+    ledger = await loaded(hass)
+    with patch.object(os, "fdatasync", Flushes([True])):
+        await commit_keys(ledger, "a")
+        await later(hass, SYNC_DELAY)
+        assert "Could not flush the journal of commhub.test_ledger.entry" in caplog.text
+        assert await commit_keys(ledger, "b") == ["b"]
+    assert set(journals(hass)) == {f"{KEY}.journal.0", f"{KEY}.journal.1"}
+    again = await loaded(hass)
+    assert again.knows("a")
+    assert again.knows("b")
+    await again.async_close()
+    await ledger.async_close()

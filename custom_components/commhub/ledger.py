@@ -6,7 +6,7 @@ daily counters. The owner's protocol:
 
     fresh = ledger.claim(keys, stamp)     # in memory: the keys not known before
     try:
-        await ledger.async_commit()       # on disk (fsynced) before it returns
+        await ledger.async_commit()       # written before it returns
     except LedgerError:
         ledger.release(fresh)             # reported again next time
         raise
@@ -25,8 +25,15 @@ On disk, next to Home Assistant's Store files in `.storage/`:
   `position` and `counters`. The snapshot holds every journal numbered below its
   generation; loading replays the others in order, skipping a torn line.
 
-A commit appends only what changed since the last one and fsyncs it, in the
-executor; callers arriving while a write runs share the next one. When the journals
+A commit appends only what changed since the last one, in the executor; callers
+arriving while a write runs share the next one. A written commit survives Home
+Assistant crashing or restarting (it is the operating system's to write out, as
+every Store file is). The journal is flushed to the disk (fdatasync) in the
+background within `SYNC_DELAY` of a write and when the ledger closes, as the
+recorder commits in batches: a power cut loses at most that last stretch, and SD
+cards are not worn by one flush per delivery, nor webhooks kept waiting on it.
+
+When the journals
 hold more entries than the ledger has keys (and at least `COMPACT_AFTER`), a snapshot
 is written in the background and the journals it holds are deleted.
 
@@ -46,8 +53,9 @@ from pathlib import Path
 import time
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
 import orjson
 
@@ -60,6 +68,8 @@ STORAGE_VERSION = 2  # version 1 is the legacy ledgers' whole-Store payload
 PRUNE_EVERY = 60.0
 # Journal entries (keys, drops and lines) below which no snapshot is taken.
 COMPACT_AFTER = 10_000
+# Seconds from a write to the flush of the journal to the disk.
+SYNC_DELAY = 1.0
 
 type Migrate = Callable[[dict[str, Any]], dict[str, Any] | None]
 type CounterState = tuple[date | None, int]
@@ -161,17 +171,24 @@ class _Journal:
         return found
 
     def append(self, data: bytes) -> None:
-        """Append and fsync; on failure raise, and later appends go to a new file."""
+        """Append; on failure raise, and later appends go to a new file."""
         try:
-            fd = self._open()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fdatasync(fd)
+            _write_all(self._open(), data)
         except OSError:
             self._abandon()
             raise
         self._size += len(data)
+
+    def sync(self) -> None:
+        """Flush the appended lines to the disk; on failure raise, and move on."""
+        if self._fd is None:
+            return
+        try:
+            os.fdatasync(self._fd)
+        except OSError:
+            # What the failed flush held may be lost at a power cut: never add to it.
+            self.generation += 1
+            raise
 
     def _abandon(self) -> None:
         """After a failed append: undo what may have landed, move to a new file."""
@@ -201,8 +218,10 @@ class _Journal:
         return self._fd
 
     def close(self) -> None:
-        """Close the open file, if any."""
+        """Flush and close the open file, if any."""
         if self._fd is not None:
+            with suppress(OSError):  # a failed append may have left it unflushable
+                os.fdatasync(self._fd)
             os.close(self._fd)
             self._fd = None
 
@@ -258,6 +277,8 @@ class Ledger:
         self._group: asyncio.Future[None] | None = None  # waiting for the next write
         self._writing: asyncio.Future[None] | None = None  # the write running
         self._writer: asyncio.Task[None] | None = None
+        self._sync_due = False  # a flush is to run when no write waits
+        self._cancel_sync: CALLBACK_TYPE | None = None  # the flush's timer
         self._compaction: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -345,10 +366,7 @@ class Ledger:
             return
         if (group := self._group) is None:
             group = self._group = _Group(loop=self.hass.loop)
-        if self._writer is None:
-            self._writer = self.hass.async_create_task(
-                self._write_groups(), f"{self.key} ledger writes", eager_start=False
-            )
+        self._start_writer()
         await group
 
     async def async_close(self) -> None:
@@ -357,6 +375,7 @@ class Ledger:
         Changes not committed yet are not saved. Call it from the entry's unload.
         """
         self._closed = True
+        self._stop_sync_timer()
         await self._drain()
         if self._journaled:
             await self._compact(*self._rotate())
@@ -365,6 +384,7 @@ class Ledger:
     async def async_remove(self) -> None:
         """Delete the ledger's files (the entry is removed); nothing is written later."""
         self._closed = True
+        self._stop_sync_timer()
         await self._drain()
         await self.hass.async_add_executor_job(self._journal.close)
         await self._store.async_remove()
@@ -375,15 +395,54 @@ class Ledger:
         while tasks := {t for t in (self._writer, self._compaction) if t is not None}:
             await asyncio.wait(tasks)
 
+    def _start_writer(self) -> None:
+        """Run the writes (and flushes) that are due, if nothing runs them yet."""
+        if self._writer is None:
+            self._writer = self.hass.async_create_task(
+                self._write_groups(), f"{self.key} ledger writes", eager_start=False
+            )
+
     async def _write_groups(self) -> None:
-        """One write per group of waiting callers, until none waits."""
+        """One write per group of waiting callers, then a flush if one is due.
+
+        Writes and flushes run one at a time: the journal file is never flushed
+        while an append moves it on to a new one.
+        """
         try:
-            while (group := self._group) is not None:
-                self._group = None
-                self._writing = group
-                await self._write_group(group)
+            while True:
+                if (group := self._group) is not None:
+                    self._group = None
+                    self._writing = group
+                    await self._write_group(group)
+                    self._writing = None
+                elif self._sync_due:
+                    self._sync_due = False
+                    await self._sync()
+                else:
+                    return
         finally:
             self._writer = self._writing = None
+
+    @callback
+    def _sync_soon(self, _now: datetime) -> None:
+        """The flush's delay is over: run it once no write waits."""
+        self._cancel_sync = None
+        self._sync_due = True
+        self._start_writer()
+
+    def _stop_sync_timer(self) -> None:
+        """No timed flush: closing flushes instead."""
+        if self._cancel_sync is not None:
+            self._cancel_sync()
+            self._cancel_sync = None
+        self._sync_due = False
+
+    async def _sync(self) -> None:
+        """Flush the journal; a failure is logged (the next snapshot holds the keys)."""
+        try:
+            await self.hass.async_add_executor_job(self._journal.sync)
+        except OSError as err:
+            _LOGGER.warning("Could not flush the journal of %s: %s", self.key, err)
 
     async def _write_group(self, group: asyncio.Future[None]) -> None:
         """Append what changed; settle the group's callers with the outcome."""
@@ -428,10 +487,12 @@ class Ledger:
         self._meta_sent = self._meta_durable
 
     def _landed(self, batch: _Batch) -> None:
-        """A write landed; snapshot the journals if they grew past the bound."""
+        """A write landed: flush it soon; snapshot the journals past the bound."""
         self._failed.difference_update(batch.adds)
         self._meta_durable = batch.meta
         self._journaled += batch.entries
+        if batch.line and self._cancel_sync is None and not self._closed:
+            self._cancel_sync = async_call_later(self.hass, SYNC_DELAY, self._sync_soon)
         if (
             not self._closed
             and self._compaction is None
@@ -542,6 +603,13 @@ def _encode(value: Any) -> bytes:
         return orjson.dumps(value)
     except orjson.JSONEncodeError:
         return json.dumps(value).encode()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fail(group: asyncio.Future[None], err: BaseException) -> None:
