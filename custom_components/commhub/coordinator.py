@@ -186,16 +186,19 @@ class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
         position as they were) and it raises.
         """
         ledger = self.ledger
-        before = self.today.state(), dict(ledger.position)
+        counted_before = self.today.state()
+        position_before = dict(ledger.position) if position else None
         fresh = ledger.claim(keys, time.time())
         if fresh and (count := counted(fresh)):
             self.today.add(count, dt_util.now().date())
-        ledger.position.update(position or {})
+        if position:
+            ledger.position.update(position)
         try:
             await ledger.async_commit()
         except LedgerError:
             ledger.release(fresh)
-            self.today.restore(before[0])
-            ledger.position = before[1]
+            self.today.restore(counted_before)
+            if position_before is not None:
+                ledger.position = position_before
             raise
         return fresh
