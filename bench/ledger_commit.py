@@ -10,8 +10,9 @@ files go to a real disk. `--concurrency` callers take `--commits` distinct keys
 from one queue, each doing, per key:
 
 - floor: `claim([key], now)` and a yield to the loop: the same loop, no commit;
-- ledger: `claim` then `await async_commit()` (journal line appended and fsynced
-  in the executor, callers arriving during a write sharing the next one);
+- ledger: `claim` then `await async_commit()` (journal line written in the
+  executor, callers arriving during a write sharing the next one; the flush to the
+  disk follows within a second, in the background);
 - old: `claim` into a dict, then the whole dict saved with `Store.async_save` per
   group of callers (the approach the ledger replaces; Store writes are not fsynced).
 

@@ -136,7 +136,7 @@ class WriteProbe:
     size: int = 0  # bytes of the last append
 
     def wrap(self, original: Callable[..., None]) -> Callable[..., None]:
-        """`_Journal.append` (write and fsync), counted."""
+        """`_Journal.append` (the write before the answer), counted."""
 
         def write(journal: _Journal, data: bytes) -> None:
             start = time.perf_counter()
