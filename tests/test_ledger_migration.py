@@ -1,10 +1,13 @@
 """Upgrading CommHub keeps what each entry had reported: nothing fires twice."""
 
 from datetime import timedelta
+import hashlib
+import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -138,3 +141,37 @@ async def test_mobiniti_deliveries_reported_before_the_upgrade_stay_reported(
     assert events == []
     today = state_of(hass, "sensor", f"mobiniti_{entry.entry_id}_unsubscribes_today")
     assert today.state == "1"
+
+
+# What a delivery without an id of its own may hold, beyond the document's fields.
+EXTRAS: dict[str, Any] = {
+    "plain": {},
+    "accents": {"note": "Soldes d'été — 20 %"},
+    "controls": {"note": "line\nbreak\ttab\u0001\u007f end"},
+    "big numbers": {"big": 2**70, "small": -(2**63), "ratio": 0.5, "huge": 1e20},
+    "nested": {"meta": {"z": [True, None, {"b": 1, "a": "x"}], "a": False}},
+    "quotes": {'we"ird\\key': 'back\\slash "quoted"'},
+}
+
+
+@pytest.mark.parametrize("extra", EXTRAS.values(), ids=EXTRAS.keys())
+@pytest.mark.parametrize(
+    "kind", ["delivery_report", "contact_status", "bounce", "rejection"]
+)
+def test_content_keys_are_those_earlier_versions_stored(
+    sandbox: Sandbox, kind: str, extra: dict[str, Any]
+) -> None:
+    """The hash of the stdlib's sorted compact JSON: a retry across an upgrade is known."""
+    match kind:
+        case "delivery_report":
+            sandbox.mobiniti.send_message(JANE, "hello")
+        case "contact_status":
+            sandbox.mobiniti.set_contact_status(JANE, "suspended")
+        case "bounce":
+            sandbox.mobiniti.add_bounce(JANE)
+        case "rejection":
+            sandbox.mobiniti.add_rejection("Sale today!")
+    payload = sandbox.mobiniti.webhook_payload(kind) | extra
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    assert event_from_webhook(kind, payload).key == f"{kind}:{digest}"
