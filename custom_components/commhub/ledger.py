@@ -33,9 +33,9 @@ background within `SYNC_DELAY` of a write and when the ledger closes, as the
 recorder commits in batches: a power cut loses at most that last stretch, and SD
 cards are not worn by one flush per delivery, nor webhooks kept waiting on it.
 
-When the journals
-hold more entries than the ledger has keys (and at least `COMPACT_AFTER`), a snapshot
-is written in the background and the journals it holds are deleted.
+When the journals hold more entries than the ledger has keys (and at least
+`COMPACT_AFTER`), a snapshot is written in the background and the journals it holds
+are deleted.
 
 The snapshot form, also what `async_load`'s `migrate` returns for a legacy payload:
 `{"baseline_at": ..., "position": {...}, "counters": {...}, "keys": {key: stamp}}`.
