@@ -899,3 +899,15 @@ async def test_a_failed_flush_is_logged_and_later_writes_go_to_a_new_file(
     assert again.knows("b")
     await again.async_close()
     await ledger.async_close()
+
+
+async def test_a_ledger_left_open_at_shutdown_leaves_no_timer(
+    hass: HomeAssistant,
+) -> None:
+    """An entry Home Assistant stops without unloading: the flush's timer is dropped.
+
+    The test harness fails a test that leaves a timer behind when it stops.
+    """
+    ledger = await loaded(hass)
+    await commit_keys(ledger, "a")
+    assert ledger._cancel_sync is not None

@@ -53,7 +53,7 @@ from pathlib import Path
 import time
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
@@ -492,7 +492,12 @@ class Ledger:
         self._meta_durable = batch.meta
         self._journaled += batch.entries
         if batch.line and self._cancel_sync is None and not self._closed:
-            self._cancel_sync = async_call_later(self.hass, SYNC_DELAY, self._sync_soon)
+            # Dropped at shutdown: the system writes the file out; nothing waits on it.
+            self._cancel_sync = async_call_later(
+                self.hass,
+                SYNC_DELAY,
+                HassJob(self._sync_soon, "flush the journal", cancel_on_shutdown=True),
+            )
         if (
             not self._closed
             and self._compaction is None
