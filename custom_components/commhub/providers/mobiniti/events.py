@@ -1,7 +1,8 @@
 """What Mobiniti reports, as CommHub events: from a webhook delivery or a poll.
 
-A delivery is read field by field with the same helpers as every API record (one
-way of reading records, and cheap on the webhook path: `bench/mobiniti_webhooks.py`).
+A delivery is checked against one table of field rules per kind with
+`check_fields`, the helper under every API record's reader (one way of reading
+records, and cheap on the webhook path: `bench/mobiniti_webhooks.py`).
 """
 
 from collections.abc import Callable, Mapping
@@ -64,7 +65,7 @@ def webhook_kind(payload: Mapping[str, Any]) -> str | None:
 
 
 def _is_time(value: str) -> bool:
-    """Whether a text is one of Mobiniti's times (ISO 8601 with an offset)."""
+    """Whether `parse_mobiniti_time` takes the text: ISO 8601 with an offset."""
     try:
         return datetime.fromisoformat(value).tzinfo is not None
     except ValueError:
