@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any, cast
 
 
@@ -32,13 +33,22 @@ class Page[T]:
     next_page: int | None
 
 
-# How a field may be missing: OPTIONAL (absent or null), PRESENT (the key is there,
-# its value may be null), REQUIRED (not null).
-OPTIONAL, PRESENT, REQUIRED = "optional", "present", "required"
+class Presence(Enum):
+    """How a field may be missing."""
+
+    OPTIONAL = "absent or null"
+    PRESENT = "the key is there, its value may be null"
+    REQUIRED = "not null"
+
+
+# Short names for the rule tables.
+OPTIONAL, PRESENT, REQUIRED = Presence.OPTIONAL, Presence.PRESENT, Presence.REQUIRED
 
 # The key, the type(s) of a value that is not null, how it may be missing, and a
 # test that value must also pass (or None).
-type FieldRule = tuple[str, type | tuple[type, ...], str, Callable[[Any], bool] | None]
+type FieldRule = tuple[
+    str, type | tuple[type, ...], Presence, Callable[[Any], bool] | None
+]
 
 
 def optional_field[T](record: Mapping[str, Any], key: str, kind: type[T]) -> T | None:

@@ -21,6 +21,7 @@ from ...api.records import (
     REQUIRED,
     FieldRule,
     MalformedRecordError,
+    Presence,
     check_fields,
 )
 from ...webhooks import InvalidPayloadError
@@ -85,7 +86,7 @@ def _iso(value: str | None) -> str | None:
     return None if value is None else parse_mobiniti_time(value).isoformat()
 
 
-def _contact_rules(phone: str) -> tuple[FieldRule, ...]:
+def _contact_rules(phone: Presence) -> tuple[FieldRule, ...]:
     """The contact a delivery is about; its phone number is null for some kinds.
 
     The documented payload always has `phone_number`, even when it is null.
