@@ -196,6 +196,11 @@ def inbound_key(sender: str | None, received_at: str, text: str | None) -> str:
     return f"inbound_message:{sender}:{_second(received_at)}:{digest}"
 
 
+def _contact(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked contact a delivery is about, as the event names it."""
+    return {"contact_id": payload["id"], "phone_number": payload["phone_number"]}
+
+
 def _unsubscribe(payload: Mapping[str, Any]) -> MobinitiEvent:
     check_fields(payload, UNSUBSCRIBE)
     unsubscribed_at = _iso(payload["unsubscribed_at"])
@@ -205,8 +210,7 @@ def _unsubscribe(payload: Mapping[str, Any]) -> MobinitiEvent:
             payload["id"], unsubscribed_at or _iso(payload.get("updated_at"))
         ),
         {
-            "contact_id": payload["id"],
-            "phone_number": payload["phone_number"],
+            **_contact(payload),
             "to": payload.get("to"),
             "unsubscribed_at": unsubscribed_at,
             "first_name": payload.get("first_name"),
@@ -246,8 +250,7 @@ def _delivery_report(payload: Mapping[str, Any]) -> dict[str, Any]:
 def _contact_status(payload: Mapping[str, Any]) -> dict[str, Any]:
     check_fields(payload, CONTACT_STATUS)
     return {
-        "contact_id": payload["id"],
-        "phone_number": payload["phone_number"],
+        **_contact(payload),
         "status": payload["status"],
         "previous_phone_number": payload.get("previous_phone_number"),
     }
@@ -255,11 +258,7 @@ def _contact_status(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _bounce(payload: Mapping[str, Any]) -> dict[str, Any]:
     check_fields(payload, BOUNCE)
-    return {
-        "contact_id": payload["id"],
-        "phone_number": payload["phone_number"],
-        "bounces": payload["bounces"],
-    }
+    return {**_contact(payload), "bounces": payload["bounces"]}
 
 
 def _rejection(payload: Mapping[str, Any]) -> dict[str, Any]:
