@@ -176,28 +176,29 @@ class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
     async def async_record(
         self,
         keys: Iterable[str],
-        counted: Callable[[list[str]], int] = lambda fresh: 0,
+        counted: Callable[[list[str]], int] | None = None,
         position: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """The keys not reported before, durably remembered; fire their events next.
 
-        `counted(fresh)` is added to today's count and `position` to the ledger's.
+        `counted(fresh)`, if given, is added to today's count and `position` to
+        the ledger's.
         If the commit fails nothing changed (the keys are fresh again, count and
         position as they were) and it raises.
         """
-        ledger = self.ledger
-        counted_before = self.today.state()
+        ledger, today = self.ledger, self.today
+        counted_before = today.state()
         position_before = dict(ledger.position) if position else None
         fresh = ledger.claim(keys, time.time())
-        if fresh and (count := counted(fresh)):
-            self.today.add(count, dt_util.now().date())
+        if fresh and counted and (count := counted(fresh)):
+            today.add(count, dt_util.now().date())
         if position:
             ledger.position.update(position)
         try:
             await ledger.async_commit()
         except LedgerError:
             ledger.release(fresh)
-            self.today.restore(counted_before)
+            today.restore(counted_before)
             if position_before is not None:
                 ledger.position = position_before
             raise

@@ -315,11 +315,12 @@ class Ledger:
         """Remember the keys at `stamp`; return those not known before, in order."""
         if stamp - self._pruned_at >= PRUNE_EVERY:
             self.prune(stamp)
-        fresh = [key for key in dict.fromkeys(keys) if key not in self._keys]
-        if fresh:
-            added = dict.fromkeys(fresh, stamp)
-            self._keys.update(added)
-            self._pending.update(added)
+        known, pending = self._keys, self._pending
+        fresh = []
+        for key in keys:
+            if key not in known:
+                known[key] = pending[key] = stamp
+                fresh.append(key)
         return fresh
 
     def remember(self, items: Mapping[str, float]) -> None:

@@ -178,9 +178,16 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         return events
 
     async def async_handle_webhook(self, kind: str, payload: dict[str, Any]) -> None:
-        """A delivery: validated, then fired unless it was reported before."""
+        """A delivery: validated, then fired unless it was reported before.
+
+        One event, so none of `_report`'s grouping (a delivery path is a hot one).
+        """
         event = event_from_webhook(kind, payload)
-        await self._report([event], polled=False)
+        unsubscribe = event.kind == "unsubscribe"
+        if await self.async_record((event.key,), len if unsubscribe else None):
+            self._fire(event, polled=False)
+            if unsubscribe:
+                self.async_update_listeners_soon()
 
     async def _report(
         self, events: Sequence[MobinitiEvent], *, polled: bool, **position: Any
@@ -189,20 +196,25 @@ class MobinitiCoordinator(StoredCoordinator[date]):
         by_key = {event.key: event for event in events}
         fresh = [
             by_key[key]
-            for key in await self.async_record(
-                by_key,
-                lambda keys: sum(k.startswith("unsubscribe:") for k in keys),
-                position,
-            )
+            for key in await self.async_record(by_key, _unsubscribes, position)
         ]
         for event in fresh:
-            data = {
-                "config_entry_id": self.config_entry.entry_id,
-                "service": "mobiniti",
-                **event.data,
-            }
-            if event.kind == "inbound_message":
-                data["catch_up"] = polled and self.is_catch_up(event.at)
-            self.hass.bus.async_fire(f"{DOMAIN}_{event.kind}", data)
+            self._fire(event, polled)
         if any(event.kind == "unsubscribe" for event in fresh):
             self.async_update_listeners_soon()
+
+    def _fire(self, event: MobinitiEvent, polled: bool) -> None:
+        """The bus event of a fresh event (a polled message may be a catch-up)."""
+        data = {
+            "config_entry_id": self.config_entry.entry_id,
+            "service": "mobiniti",
+            **event.data,
+        }
+        if event.kind == "inbound_message":
+            data["catch_up"] = polled and self.is_catch_up(event.at)
+        self.hass.bus.async_fire(f"{DOMAIN}_{event.kind}", data)
+
+
+def _unsubscribes(keys: list[str]) -> int:
+    """The unsubscribes of these keys: today's count."""
+    return sum(key.startswith("unsubscribe:") for key in keys)
