@@ -181,10 +181,9 @@ class StoredCoordinator[DataT](CommHubCoordinator[DataT]):
     ) -> list[str]:
         """The keys not reported before, durably remembered; fire their events next.
 
-        `counted(fresh)`, if given, is added to today's count and `position` to
-        the ledger's.
-        If the commit fails nothing changed (the keys are fresh again, count and
-        position as they were) and it raises.
+        `counted(fresh)`, if given, is added to today's count and `position` to the
+        ledger's. If the commit fails nothing changed (the keys are fresh again,
+        count and position as they were) and it raises.
         """
         ledger, today = self.ledger, self.today
         counted_before = today.state()
